@@ -1,0 +1,31 @@
+"""bpcore: the small backprop library behind the book *Backprop, verified*.
+
+Nodes (forward, backward and a SymPy form side by side), a define-by-run graph of Values,
+finite-difference gradient checks, symbolic verification, and graph drawing.
+"""
+
+from .arith import (
+    AddNode,
+    ExpNode,
+    LogNode,
+    MatMulNode,
+    MulNode,
+    NegNode,
+    PowNode,
+    ReciprocalNode,
+    SumNode,
+)
+from .checks import ShapeError
+from .gradcheck import gradcheck, numerical_gradient, rel_error
+from .node import Node, all_node_classes
+from .ops import exp, log
+from .symbolic import Derivation, backward_derivation, derive, equal, verify, verify_node
+from .value import Value, topological_order
+
+__all__ = [
+    "AddNode", "Derivation", "ExpNode", "LogNode", "MatMulNode", "MulNode", "NegNode", "Node",
+    "PowNode", "ReciprocalNode", "ShapeError", "SumNode", "Value", "all_node_classes",
+    "backward_derivation", "derive", "equal", "exp", "gradcheck", "log", "numerical_gradient",
+    "rel_error", "topological_order", "verify", "verify_node",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,196 @@
+"""Define-by-run graphs: a :class:`Value` records every node it passes through.
+
+Calling an operator on Values runs the node's ``forward`` and remembers the node and its
+inputs. ``backward()`` then visits the recorded graph in reverse topological order -- computed
+iteratively, so a chain of 100,000 nodes is fine -- and, at each node, hands the upstream
+gradient to ``node.backward``. Where a value fans out (``x * x``), the gradients arriving along
+each path are summed.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .arith import (
+    AddNode,
+    ExpNode,
+    LogNode,
+    MatMulNode,
+    MulNode,
+    NegNode,
+    PowNode,
+    ReciprocalNode,
+    SumNode,
+)
+from .checks import ShapeError, as_float_array
+from .node import Node
+
+
+class Value:
+    """A number or float64 array in a recorded computation graph.
+
+    Attributes: ``data`` (forward value), ``grad`` (dL/dvalue after ``backward``), ``label``
+    (a name for figures), ``node`` (the node that produced it, ``None`` for a leaf) and
+    ``parents`` (that node's input Values).
+    """
+
+    __slots__ = ("data", "grad", "label", "node", "parents")
+    __array_priority__ = 1000  # so ``ndarray * Value`` calls Value.__rmul__
+
+    def __init__(self, data: object, label: str = "",
+                 node: Node | None = None, parents: tuple[Value, ...] = ()):
+        if node is None:
+            data = _leaf_data(data, label)
+        self.data = data
+        self.grad = 0.0 if isinstance(data, float) else np.zeros_like(data)
+        self.label = label
+        self.node = node
+        self.parents = parents
+
+    # -- building the graph ---------------------------------------------------------------
+    def __add__(self, other):
+        return apply(AddNode(), self, other)
+
+    def __radd__(self, other):
+        return apply(AddNode(), other, self)
+
+    def __mul__(self, other):
+        return apply(MulNode(), self, other)
+
+    def __rmul__(self, other):
+        return apply(MulNode(), other, self)
+
+    def __neg__(self):
+        return apply(NegNode(), self)
+
+    def __sub__(self, other):
+        return self + (-_operand(other, "subtract"))
+
+    def __rsub__(self, other):
+        return _operand(other, "subtract") + (-self)
+
+    def __truediv__(self, other):
+        return self * apply(ReciprocalNode(), other)
+
+    def __rtruediv__(self, other):
+        return other * apply(ReciprocalNode(), self)
+
+    def __pow__(self, c):
+        if isinstance(c, Value):
+            raise TypeError("Value ** Value is not supported: the exponent must be a constant")
+        return apply(PowNode(c), self)
+
+    def __matmul__(self, other):
+        return apply(MatMulNode(), self, other)
+
+    def __rmatmul__(self, other):
+        return apply(MatMulNode(), other, self)
+
+    def exp(self) -> Value:
+        return apply(ExpNode(), self)
+
+    def log(self) -> Value:
+        return apply(LogNode(), self)
+
+    def sum(self) -> Value:
+        return apply(SumNode(), self)
+
+    # -- differentiating it ---------------------------------------------------------------
+    def backward(self, grad: object = None) -> None:
+        """Fill ``.grad`` of every Value this one depends on with dself/dvalue.
+
+        For a non-scalar output pass the upstream gradient ``grad`` (same shape as ``data``).
+        Leaf gradients accumulate across calls (call :meth:`zero_grad` in between);
+        intermediate gradients are recomputed from scratch each time.
+        """
+        seed = _seed(self, grad)
+        order = topological_order(self)
+        for v in order:
+            if v.node is not None:
+                v.grad = 0.0
+        self.grad = self.grad + seed if self.node is None else seed
+        for v in reversed(order):
+            if v.node is None:
+                continue
+            grads = v.node.backward(v.grad)
+            for parent, g in zip(v.parents, grads):
+                parent.grad = parent.grad + g
+
+    def zero_grad(self) -> None:
+        """Reset ``.grad`` to zero on this Value and everything it depends on."""
+        for v in topological_order(self):
+            v.grad = 0.0 if isinstance(v.data, float) else np.zeros_like(v.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.data)
+
+    def __repr__(self) -> str:
+        name = f"{self.label}=" if self.label else ""
+        return f"Value({name}{_fmt(self.data)}, grad={_fmt(self.grad)})"
+
+    def __bool__(self) -> bool:
+        raise TypeError("a Value has no truth value: compare .data instead")
+
+
+def apply(node: Node, *operands: object) -> Value:
+    """Run ``node.forward`` on the operands' data and record the result in the graph."""
+    values = tuple(_operand(x, type(node).__name__) for x in operands)
+    out = node.forward(*(v.data for v in values))
+    return Value(out, node=node, parents=values[: node.n_grad])
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every Value ``root`` depends on, inputs before outputs (iterative depth-first search)."""
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+            continue
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        stack.append((v, True))
+        for p in v.parents:
+            if id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _operand(x: object, op: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, (numbers.Real, np.ndarray)) and not isinstance(x, bool):
+        return Value(x)
+    raise TypeError(f"{op}: operand must be a Value, a number or a numpy array, "
+                    f"got {type(x).__name__}")
+
+
+def _leaf_data(data: object, label: str):
+    arr = as_float_array(data, label or "Value")
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _seed(out: Value, grad: object):
+    if grad is None:
+        if not isinstance(out.data, float):
+            raise ValueError(
+                f"backward() on a non-scalar output of shape {np.shape(out.data)} needs an "
+                "upstream gradient of that shape: call backward(grad)"
+            )
+        return 1.0
+    g = as_float_array(grad, "upstream gradient")
+    if g.shape != np.shape(out.data):
+        raise ShapeError(f"upstream gradient has shape {g.shape}, expected {np.shape(out.data)}")
+    return float(g) if g.ndim == 0 else g
+
+
+def _fmt(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return f"array(shape={np.shape(x)})"

@@ -213,6 +213,11 @@ def verify_node(node: Node, inputs: Sequence, h: float = DEFAULT_H, tol: float =
     """Verify one node's ``backward`` against ``sympy.diff`` of its ``symbolic`` form and FD.
 
     Inputs past ``node.n_grad`` are constants (labels) and are passed through as numbers.
+
+    Layer blocks follow the book's batch convention (``dW = (1/m) dz a_prevᵀ`` but
+    ``da_prev = Wᵀ dz``, per example): such a node sets ``batch_mean = True`` and lists in
+    ``per_example`` the inputs whose gradient is per example. It is then checked against the
+    batch mean ``J = (1/m) Σ dout ∘ out``, with the per-example gradients divided by m.
     """
     inputs = list(inputs)
     k = node.n_grad
@@ -222,6 +227,13 @@ def verify_node(node: Node, inputs: Sequence, h: float = DEFAULT_H, tol: float =
     grads = node.backward(dout if np.ndim(out) else 1.0)
     grads = grads if isinstance(grads, tuple) else (grads,)
     backprop = [np.asarray(g, dtype=np.float64) for g in grads[:k]]
+    scale = 1.0
+    if getattr(node, "batch_mean", False):
+        m = np.shape(out)[-1]
+        scale = 1.0 / m
+        for i in getattr(node, "per_example", ()):
+            backprop[i] = backprop[i] / m
+    dout = np.asarray(dout) * scale
 
     def scalar(*args):
         y = type(node).__new__(type(node))

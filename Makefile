@@ -13,6 +13,7 @@ STAMP  := $(VENV)/.requirements-stamp
 
 JB_FLAGS     := --all -W -n --keep-going
 NBVAL_FLAGS  := --nbval --nbval-sanitize-with tests/sanitize.cfg
+PYTEST_ARGS  ?=
 
 .PHONY: book test notebooks clean venv
 
@@ -30,7 +31,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests book $(NBVAL_FLAGS)
+	$(BIN)/python -m pytest tests book $(NBVAL_FLAGS) $(PYTEST_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py

@@ -95,8 +95,7 @@ def check_and_clean(path: Path, nb: nbformat.NotebookNode) -> None:
                 and "Warning" in output.get("text", "")
             ):
                 raise NotebookFailure(
-                    f"{_cell_label(path, index, cell)} wrote a warning to stderr:\n"
-                    f"{output['text']}"
+                    f"{_cell_label(path, index, cell)} wrote a warning to stderr:\n{output['text']}"
                 )
 
     md = nb.metadata

@@ -1,0 +1,322 @@
+"""Build the whole book with warnings as errors, then read it in a browser with no network.
+
+The build executes every notebook (``execute_notebooks: force``), so this module is slow;
+the build runs once per session (module-scoped fixture) into a temporary directory, so it
+neither needs nor touches the ``_build/`` of ``make book``.
+
+The browser checks use headless Chromium (Debian package ``chromium``). Without it the
+checks are skipped locally, and fail when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+# Pages that must exist in the built book and are opened in the browser.
+REQUIRED_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
+# Pages whose text contains math, so MathJax must have rendered something there.
+MATH_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    # No network at all: every host name fails to resolve, every proxied request is refused.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
+    "--virtual-time-budget=15000",
+]
+
+RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def toc_pages() -> list[str]:
+    """Documents listed (not commented out) in _toc.yml, in order."""
+    pages = []
+    for line in (ROOT / "_toc.yml").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\s*(?:-\s*)?(?:root|file):\s*(\S+)", line.split("#", 1)[0])
+        if m:
+            pages.append(re.sub(r"\.(md|ipynb)$", "", m.group(1)))
+    return pages
+
+
+# --------------------------------------------------------------------------- build
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    """Build the book once: ``jupyter-book build . --all -W -n --keep-going``."""
+    assert JUPYTER_BOOK.exists(), f"{JUPYTER_BOOK} not found: install requirements.txt"
+    out = tmp_path_factory.mktemp("book")
+    proc = subprocess.run(
+        [
+            str(JUPYTER_BOOK),
+            "build",
+            ".",
+            "--all",
+            "-W",
+            "-n",
+            "--keep-going",
+            "--path-output",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log, encoding="utf-8")
+    return proc.returncode, log, out / "_build" / "html"
+
+
+def test_book_builds_without_warnings(built_book):
+    returncode, log, html = built_book
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert not warnings, "build printed warnings:\n" + "\n".join(warnings)
+    assert returncode == 0, "jupyter-book build failed:\n" + log[-4000:]
+    assert (html / "index.html").is_file()
+
+
+@pytest.mark.parametrize("page", REQUIRED_PAGES)
+def test_required_page_is_built(built_book, page):
+    assert page in toc_pages(), f"{page} is not listed in _toc.yml"
+    assert (built_book[2] / f"{page}.html").is_file()
+
+
+# --------------------------------------------------------------------------- static HTML
+
+
+class PageParser(HTMLParser):
+    """Collects resource references and the visible text of an HTML page."""
+
+    HIDDEN = {
+        "script",
+        "style",
+        "pre",
+        "code",
+        "textarea",
+        "noscript",
+        "template",
+        "mjx-container",
+        "title",
+        "svg",
+    }
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.scripts: list[str] = []
+        self.stylesheets: list[str] = []
+        self.images: list[str] = []
+        self.other_refs: list[str] = []
+        self.tags: dict[str, int] = {}
+        self.math_elements = 0
+        self.text: list[str] = []
+        self._stack: list[str] = []
+        self._hidden_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if tag == "script" and a.get("src"):
+            self.scripts.append(a["src"])
+        elif tag == "link" and a.get("href"):
+            rel = (a.get("rel") or "").lower()
+            if "stylesheet" in rel:
+                self.stylesheets.append(a["href"])
+            elif rel in {"preload", "modulepreload", "icon", "prefetch"}:
+                self.other_refs.append(a["href"])
+        elif tag == "img" and a.get("src") is not None:
+            self.images.append(a["src"])
+        elif tag in {"iframe", "embed", "source", "video", "audio"} and a.get("src"):
+            self.other_refs.append(a["src"])
+        if "math" in (a.get("class") or "").split():
+            self.math_elements += 1
+        if tag in self.VOID:
+            return
+        self._stack.append(tag)
+        if tag in self.HIDDEN:
+            self._hidden_depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID or tag not in self._stack:
+            return
+        while self._stack:
+            top = self._stack.pop()
+            if top in self.HIDDEN:
+                self._hidden_depth -= 1
+            if top == tag:
+                break
+
+    def handle_data(self, data):
+        if self._hidden_depth == 0:
+            self.text.append(data)
+
+
+def parse(html_text: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(html_text)
+    parser.close()
+    return parser
+
+
+def is_remote(url: str) -> bool:
+    return url.startswith("//") or urlsplit(url).scheme in {"http", "https", "ftp", "ws", "wss"}
+
+
+def local_file(page_file: Path, url: str) -> Path:
+    return (page_file.parent / unquote(urlsplit(url).path)).resolve()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()[:24]
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("page", REQUIRED_PAGES)
+def test_page_needs_no_network(built_book, page):
+    html = built_book[2]
+    page_file = html / f"{page}.html"
+    p = parse(page_file.read_text(encoding="utf-8"))
+    remote = [u for u in p.scripts + p.stylesheets + p.images + p.other_refs if is_remote(u)]
+    assert not remote, f"{page} loads from the network: {remote}"
+    for url in p.scripts + p.stylesheets:
+        assert local_file(page_file, url).is_file(), f"{page}: {url} missing from the build"
+    mathjax = [u for u in p.scripts if "mathjax" in u.lower()]
+    assert mathjax, f"{page} has no MathJax script"
+    for url in mathjax:
+        assert local_file(page_file, url).is_file(), f"{page}: MathJax {url} is not served locally"
+
+
+@pytest.mark.parametrize("page", REQUIRED_PAGES)
+def test_images_are_local_pngs(built_book, page):
+    html = built_book[2]
+    page_file = html / f"{page}.html"
+    p = parse(page_file.read_text(encoding="utf-8"))
+    for url in p.images:
+        assert not is_remote(url), f"{page}: remote image {url}"
+        if url.startswith("data:"):
+            continue
+        path = local_file(page_file, url)
+        assert path.is_file(), f"{page}: image {url} missing"
+        if path.suffix.lower() == ".png":
+            width, height = png_size(path)
+            assert width > 0 and height > 0, f"{page}: empty image {url}"
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    message = "headless Chromium not found: apt-get install -y chromium"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: not skipping)")
+    pytest.skip(message)
+
+
+def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(built_book, chromium, tmp_path_factory):
+    """DOM of each required page after its scripts (MathJax) ran, with no network."""
+    html = built_book[2]
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    doms = {}
+    for page in REQUIRED_PAGES:
+        page_file = html / f"{page}.html"
+        if not page_file.is_file():
+            continue
+        proc = run_chromium(chromium, profile, "--dump-dom", page_file.as_uri())
+        assert proc.returncode == 0, f"chromium failed on {page}:\n{proc.stderr[-3000:]}"
+        doms[page] = proc.stdout
+    return doms
+
+
+@pytest.mark.parametrize("page", MATH_PAGES)
+def test_math_is_rendered_offline(rendered, page):
+    assert page in rendered, f"{page} was not built"
+    p = parse(rendered[page])
+    rendered_math = p.tags.get("mjx-container", 0)
+    assert rendered_math > 0, f"{page}: MathJax rendered nothing (no mjx-container)"
+    assert rendered_math >= p.math_elements, (
+        f"{page}: {p.math_elements} math elements but only {rendered_math} rendered"
+    )
+    assert p.tags.get("mjx-merror", 0) == 0, f"{page}: MathJax reported a TeX error"
+    text = "".join(p.text)
+    raw = sorted({m.group(0) for m in RAW_MATH.finditer(text)})
+    assert not raw, f"{page}: raw TeX left in the visible text: {raw}"
+
+
+@pytest.mark.parametrize("page", REQUIRED_PAGES)
+def test_rendered_images_exist(rendered, built_book, page):
+    assert page in rendered, f"{page} was not built"
+    page_file = built_book[2] / f"{page}.html"
+    for url in parse(rendered[page]).images:
+        assert not is_remote(url), f"{page}: remote image {url}"
+        if not url.startswith("data:"):
+            assert local_file(page_file, url).is_file(), f"{page}: image {url} missing"
+
+
+def test_screenshot(built_book, chromium, tmp_path_factory):
+    """A picture of the first chapter as a reader sees it (kept next to the build log)."""
+    html = built_book[2]
+    page_file = html / "book" / "ch1_computation_graph.html"
+    assert page_file.is_file(), "chapter 1 was not built"
+    shot = html.parent.parent / "ch1_computation_graph.png"
+    proc = run_chromium(
+        chromium,
+        tmp_path_factory.mktemp("chromium-shot"),
+        f"--screenshot={shot}",
+        "--window-size=1280,1600",
+        page_file.as_uri(),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert png_size(shot) == (1280, 1600)

@@ -4,6 +4,7 @@ Nodes (forward, backward and a SymPy form side by side), a define-by-run graph o
 finite-difference gradient checks, symbolic verification, and graph drawing.
 """
 
+from .activations import ReLU, Sigmoid, Tanh
 from .arith import (
     AddNode,
     ExpNode,
@@ -18,7 +19,7 @@ from .arith import (
 from .checks import ShapeError
 from .gradcheck import gradcheck, numerical_gradient, rel_error
 from .node import Node, all_node_classes
-from .ops import exp, log
+from .ops import exp, log, relu, sigmoid, tanh
 from .symbolic import Derivation, backward_derivation, derive, equal, verify, verify_node
 from .value import Value, topological_order
 
@@ -27,5 +28,6 @@ __all__ = [
     "PowNode", "ReciprocalNode", "ShapeError", "SumNode", "Value", "all_node_classes",
     "backward_derivation", "derive", "equal", "exp", "gradcheck", "log", "numerical_gradient",
     "rel_error", "topological_order", "verify", "verify_node",
+    "ReLU", "Sigmoid", "Tanh", "relu", "sigmoid", "tanh",
 ]
 __version__ = "0.1.0"

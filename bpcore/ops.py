@@ -6,6 +6,10 @@ differentiate it by backprop, by SymPy and by finite differences.
 
 from __future__ import annotations
 
+import numpy as np
+import sympy as sp
+
+from . import activations as _act
 from . import node as _node
 from .arith import ExpNode, LogNode
 from .value import Value, apply
@@ -19,3 +23,28 @@ def exp(x):
 def log(x):
     """ln x as a graph node for Values, elementwise otherwise."""
     return apply(LogNode(), x) if isinstance(x, Value) else _node.log(x)
+
+
+def _is_symbolic(x) -> bool:
+    return isinstance(x, sp.Basic) or (isinstance(x, np.ndarray) and x.dtype == object)
+
+
+def sigmoid(x):
+    r"""Stable :math:`\sigma(x) = 1/(1+e^{-x})`: a Sigmoid node for Values, else SymPy/numeric."""
+    if isinstance(x, Value):
+        return apply(_act.Sigmoid(), x)
+    return _act.sigmoid_symbolic(x) if _is_symbolic(x) else _act.sigmoid_numeric(x)
+
+
+def tanh(x):
+    r""":math:`\tanh x`: a Tanh node for Values, SymPy or numeric otherwise."""
+    if isinstance(x, Value):
+        return apply(_act.Tanh(), x)
+    return _act.tanh_symbolic(x) if _is_symbolic(x) else _act.tanh_numeric(x)
+
+
+def relu(x):
+    r""":math:`\max(0, x)`: a ReLU node for Values, SymPy (Piecewise) or numeric otherwise."""
+    if isinstance(x, Value):
+        return apply(_act.ReLU(), x)
+    return _act.relu_symbolic(x) if _is_symbolic(x) else _act.relu_numeric(x)

@@ -90,7 +90,10 @@ class MulNode(Node):
 
 
 class NegNode(Node):
-    r"""Negation :math:`y = -x`; backward: :math:`\partial L/\partial x = -\partial L/\partial y`."""
+    r"""Negation :math:`y = -x`.
+
+    Backward: :math:`\partial L/\partial x = -\partial L/\partial y`.
+    """
 
     symbol = "−"
     formula = r"y = -x"
@@ -216,7 +219,8 @@ class LogNode(Node):
 
     @classmethod
     def examples(cls, rng):
-        return [(cls(), (abs(_random(rng, ())) + 0.5,)), (cls(), (np.abs(_random(rng, (4,))) + 0.5,))]
+        return [(cls(), (abs(_random(rng, ())) + 0.5,)),
+                (cls(), (np.abs(_random(rng, (4,))) + 0.5,))]
 
 
 class MatMulNode(Node):
@@ -252,7 +256,10 @@ class MatMulNode(Node):
 
 
 class SumNode(Node):
-    r"""Sum of all entries :math:`y = \sum_i x_i`; backward spreads the upstream gradient to every entry."""
+    r"""Sum of all entries :math:`y = \sum_i x_i`.
+
+    Backward spreads the upstream gradient to every entry (each local derivative is 1).
+    """
 
     symbol = "Σ"
     formula = r"y = \sum_i x_i"

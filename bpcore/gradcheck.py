@@ -88,7 +88,8 @@ class GradcheckReport:
 
     def __repr__(self) -> str:
         verdict = "pass" if self.passed else "FAIL"
-        return f"gradcheck {verdict}: worst relative error {self.worst:.1e} (tolerance {self.tol:.0e})"
+        return (f"gradcheck {verdict}: worst relative error {self.worst:.1e} "
+                f"(tolerance {self.tol:.0e})")
 
 
 def gradcheck(f: Callable[..., object], *xs: object, h: float = DEFAULT_H,

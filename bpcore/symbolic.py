@@ -279,7 +279,7 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
             ok = "matches backprop" if math.isclose(down, float(contrib), rel_tol=1e-9,
                                                     abs_tol=1e-12) else "MISMATCH"
             name = p.label or f"input {i + 1}"
-            d.add(rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}\ \text{{via }} {v.node.symbol}",
-                  rf"{fmt.format(v.grad)} \times \underbrace{{{fmt.format(local_num)}}}_{{{sp.latex(local)}}}"
-                  rf" = {fmt.format(down)}", ok)
+            lhs = rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}\ \text{{via }} {v.node.symbol}"
+            under = rf"\underbrace{{{fmt.format(local_num)}}}_{{{sp.latex(local)}}}"
+            d.add(lhs, rf"{fmt.format(v.grad)} \times {under} = {fmt.format(down)}", ok)
     return d

@@ -75,6 +75,8 @@ class Value:
         return self * apply(ReciprocalNode(), other)
 
     def __rtruediv__(self, other):
+        if not isinstance(other, Value) and isinstance(other, numbers.Real) and other == 1:
+            return apply(ReciprocalNode(), self)  # 1 / x is one node, as in the book's figures
         return other * apply(ReciprocalNode(), self)
 
     def __pow__(self, c):

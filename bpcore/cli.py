@@ -1,0 +1,121 @@
+"""Command line: ``bpcore train`` (or ``python -m bpcore train``).
+
+Each subcommand is a pair of small functions: ``add_<name>_parser(subparsers)`` declares its
+options, and ``run_<name>(args) -> int`` does the work and returns the exit code. To add a
+subcommand, write such a pair and register it in :func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+DEFAULT_HIDDEN = [64]
+DEFAULT_EPOCHS = 30
+DEFAULT_LR = 1e-3
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_SEED = 0
+
+
+# -- option types: argparse turns their ValueError/ArgumentTypeError into "argument --x: ..."
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (epochs, batch size, hidden layer sizes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+# -- train -------------------------------------------------------------------------------
+
+def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
+    from .optim import OPTIMIZERS
+
+    p = subparsers.add_parser(
+        "train",
+        help="train an MLP on scikit-learn's handwritten digits and print the test accuracy",
+        description="Train a [64, hidden..., 10] network (ReLU hidden layers, softmax-with-loss "
+                    "output) on the 8x8 handwritten digits shipped with scikit-learn, then "
+                    "print its accuracy on a fixed held-out test set.",
+    )
+    p.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
+                   help=f"passes over the training set (>= 1, default {DEFAULT_EPOCHS})")
+    p.add_argument("--lr", type=positive_float, default=DEFAULT_LR,
+                   help=f"learning rate eta (> 0, default {DEFAULT_LR:g})")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=DEFAULT_OPTIMIZER,
+                   help=f"update rule (default {DEFAULT_OPTIMIZER})")
+    p.add_argument("--hidden", type=positive_int, nargs="+", default=DEFAULT_HIDDEN,
+                   metavar="N", help="hidden layer sizes, e.g. --hidden 64 32 (default 64)")
+    p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
+                   help=f"examples per minibatch (>= 1, default {DEFAULT_BATCH_SIZE})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"seed for initialisation and batch order (default {DEFAULT_SEED})")
+    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    p.set_defaults(run=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .data import load_digits_split
+    from .layers import MLP
+    from .optim import make_optimizer
+    from .train import fit
+
+    X_train, y_train, X_test, y_test = load_digits_split(seed=args.seed)
+    sizes = [X_train.shape[0], *args.hidden, 10]
+    model = MLP(sizes, activation="relu", output="softmax", loss="softmax_ce", init="he",
+                seed=args.seed)
+    optimizer = make_optimizer(args.optimizer, args.lr)
+    print(f"network {sizes}, {optimizer!r}, {args.epochs} epochs, batch size "
+          f"{args.batch_size}, seed {args.seed}; {X_train.shape[1]} training and "
+          f"{X_test.shape[1]} test digits")
+    history = fit(model, X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
+                  optimizer=optimizer, seed=args.seed, X_val=X_test, y_val=y_test,
+                  progress=not args.no_progress)
+    print(f"final training loss {history.loss[-1]:.4f}, "
+          f"train accuracy {history.train_acc[-1]:.2%}")
+    print(f"test accuracy: {history.test_acc[-1]:.2%}")
+    return 0
+
+
+# -- the parser --------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bpcore",
+        description="bpcore: the small backprop library behind the book 'Backprop, verified'.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    add_train_parser(subparsers)
+    # more subcommands register here, e.g. add_verify_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``bpcore`` and ``python -m bpcore``; returns the exit code.
+
+    Bad options make argparse exit with code 2 and a message naming the option.
+    """
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The training loop: minibatches, forward, backward, optimiser step, repeated for epochs.
+
+Works with any model that has the MLP interface: ``params`` (dict of arrays updated in place),
+``loss(x, t) -> float`` (mean loss over the batch, caching what backward needs),
+``backward() -> dict`` of gradients with the same keys, and ``accuracy(x, labels) -> float``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .data import minibatches
+from .optim import Optimizer
+
+
+class Trainable(Protocol):
+    params: dict[str, np.ndarray]
+
+    def loss(self, x: np.ndarray, t: np.ndarray) -> float: ...
+
+    def backward(self) -> dict[str, np.ndarray]: ...
+
+    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float: ...
+
+
+@dataclass
+class History:
+    """What happened in each epoch.
+
+    ``loss[e]`` is the mean training loss over the examples of epoch ``e`` (each batch's mean
+    loss weighted by its size, measured as the batch was trained on); ``train_acc[e]`` and
+    ``test_acc[e]`` are accuracies after epoch ``e`` (``test_acc`` is empty without
+    validation data).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return "History(0 epochs)"
+        text = (f"History({self.epochs} epochs: loss {self.loss[0]:.4f} -> {self.loss[-1]:.4f}, "
+                f"train accuracy {self.train_acc[-1]:.4f}")
+        if self.test_acc:
+            text += f", test accuracy {self.test_acc[-1]:.4f}"
+        return text + ")"
+
+
+def _check_count(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
+        optimizer: Optimizer, seed: int = 0, X_val: np.ndarray | None = None,
+        y_val: np.ndarray | None = None, progress: bool = False) -> History:
+    """Train ``model`` on columns of ``X`` with labels ``y`` by minibatch gradient descent.
+
+    Each epoch shuffles the examples (``np.random.default_rng(seed)``, so a fixed seed fixes
+    the batch order), and for each minibatch computes the loss, backpropagates, and lets
+    ``optimizer`` update ``model.params`` in place. ``progress=True`` shows a tqdm bar on
+    stderr. Raises ``FloatingPointError`` if the loss becomes non-finite (learning rate too
+    large), naming the epoch.
+    """
+    epochs = _check_count(epochs, "epochs")
+    batch_size = _check_count(batch_size, "batch_size")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a bpcore.optim.Optimizer, got "
+                        f"{type(optimizer).__name__}")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("give both X_val and y_val, or neither")
+    rng = np.random.default_rng(seed)
+    history = History()
+    bar = _progress_bar(epochs, progress)
+    try:
+        for epoch in range(1, epochs + 1):
+            total, count = 0.0, 0
+            for xb, yb in minibatches(X, y, batch_size, rng):
+                batch_loss = model.loss(xb, yb)
+                optimizer.step(model.params, model.backward())
+                m = xb.shape[1]
+                total += batch_loss * m
+                count += m
+            epoch_loss = total / count
+            if not math.isfinite(epoch_loss):
+                raise FloatingPointError(
+                    f"training loss became {epoch_loss} in epoch {epoch}: the learning rate "
+                    f"({optimizer.lr:g}) is probably too large"
+                )
+            history.loss.append(epoch_loss)
+            history.train_acc.append(float(model.accuracy(X, y)))
+            if X_val is not None:
+                history.test_acc.append(float(model.accuracy(X_val, y_val)))
+            if bar is not None:
+                bar.update(1)
+                stats = {"loss": f"{epoch_loss:.4f}", "train": f"{history.train_acc[-1]:.3f}"}
+                if history.test_acc:
+                    stats["test"] = f"{history.test_acc[-1]:.3f}"
+                bar.set_postfix(stats)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _progress_bar(total: int, enabled: bool):
+    """A tqdm bar on stderr, or None when disabled or tqdm is missing."""
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # progress is a nicety; training works without it
+        return None
+    return tqdm(total=total, desc="training", unit="epoch", file=sys.stderr, leave=True)

@@ -261,6 +261,9 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     Each local derivative is derived by ``sympy.diff`` from the node's symbolic form and
     evaluated at the recorded forward values; ``root.backward()`` must have been called, and
     the note on each line says whether the product matches the gradient backprop stored.
+    A labelled input appears in the local derivative under its label (``-1/c**2``); an
+    unlabelled constant (the ``-1`` in ``x * -1``) is substituted as a number and gets no line
+    of its own, since nothing upstream needs its gradient.
     """
     from .value import topological_order
 
@@ -268,11 +271,13 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     for v in reversed(topological_order(root)):
         if v.node is None:
             continue
-        xs = [sp.Symbol(f"x_{i + 1}", real=True) for i in range(len(v.parents))]
+        xs = [_local_symbol(p, i, v.parents) for i, p in enumerate(v.parents)]
         y = v.node.symbolic(*xs)
+        at = {s: q.data for s, q in zip(xs, v.parents) if isinstance(s, sp.Symbol)}
         for i, (p, x) in enumerate(zip(v.parents, xs)):
+            if not isinstance(x, sp.Symbol):
+                continue  # a constant
             local = sp.diff(y, x)
-            at = {s: q.data for s, q in zip(xs, v.parents)}
             local_num = float(local.subs(at))
             down = float(v.grad) * local_num
             contrib = v.node.backward(v.grad)[i]
@@ -283,3 +288,13 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
             under = rf"\underbrace{{{fmt.format(local_num)}}}_{{{sp.latex(local)}}}"
             d.add(lhs, rf"{fmt.format(v.grad)} \times {under} = {fmt.format(down)}", ok)
     return d
+
+
+def _local_symbol(p, i: int, parents: tuple):
+    """The SymPy stand-in for input i of a node: a number for a constant, else a Symbol."""
+    if p.node is None and not p.label:
+        c = float(p.data)
+        return sp.Integer(int(c)) if c.is_integer() else sp.Float(c)
+    unique = sum(q is p for q in parents) == 1
+    name = p.label if p.label.isidentifier() and unique else f"x_{i + 1}"
+    return sp.Symbol(name, real=True)

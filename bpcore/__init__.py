@@ -18,6 +18,19 @@ from .arith import (
 )
 from .checks import ShapeError
 from .gradcheck import gradcheck, numerical_gradient, rel_error
+from .losses import (
+    MSE,
+    CrossEntropy,
+    Softmax,
+    SoftmaxWithLoss,
+    log_softmax,
+    logsumexp,
+    mse_loss,
+    one_hot,
+    softmax,
+    softmax_cross_entropy,
+    softmax_with_loss,
+)
 from .node import Node, all_node_classes
 from .ops import exp, log, relu, sigmoid, tanh
 from .symbolic import Derivation, backward_derivation, derive, equal, verify, verify_node
@@ -29,5 +42,7 @@ __all__ = [
     "backward_derivation", "derive", "equal", "exp", "gradcheck", "log", "numerical_gradient",
     "rel_error", "topological_order", "verify", "verify_node",
     "ReLU", "Sigmoid", "Tanh", "relu", "sigmoid", "tanh",
+    "CrossEntropy", "MSE", "Softmax", "SoftmaxWithLoss", "log_softmax", "logsumexp", "mse_loss",
+    "one_hot", "softmax", "softmax_cross_entropy", "softmax_with_loss",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,434 @@
+r"""Loss nodes of chapter 4: softmax, softmax-with-loss (cross-entropy), cross-entropy, MSE.
+
+Conventions (the book's column convention): logits ``z`` have shape ``(K, m)`` -- axis 0 are
+the K classes, each of the m columns is one example. A 1-d ``z`` of shape ``(K,)`` is a single
+example. Targets ``t`` are either one-hot (or soft) columns of the same shape as ``z``, or
+integer class labels of shape ``(m,)`` (a plain int for a single example).
+
+Every loss here is the MEAN over the m examples, so its backward is the true gradient of that
+mean: for softmax-with-loss
+
+.. math:: \frac{\partial L}{\partial z} = \frac{1}{m}\,(y - t).
+
+Numerics: softmax and log-softmax subtract the column maximum before exponentiating (the
+result is unchanged because :math:`e^{z_k - c} / \sum_j e^{z_j - c} = e^{z_k}/\sum_j e^{z_j}`),
+so no ``exp`` ever overflows; cross-entropy is computed from log-softmax,
+:math:`\ln y_k = z_k - \operatorname{logsumexp}(z)`, so no ``log(0)`` can occur and no ``+1e-7``
+fudge is needed.
+
+Speed: :func:`softmax_cross_entropy` and :func:`mse_loss` are the fast cores (one validation
+per call, no needless copies); the Node classes are thin wrappers around them.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import sympy as sp
+
+from .checks import ShapeError, as_float_array, check_finite
+from .node import Node, elementwise
+from .value import Value, apply
+
+#: Columns of one-hot / soft targets must sum to 1 within this absolute tolerance.
+ONE_HOT_TOL = 1e-6
+
+
+# -- validation -----------------------------------------------------------------------------
+def check_logits(z: object, name: str = "z") -> np.ndarray:
+    """``z`` as a finite float64 array of shape ``(K,)`` or ``(K, m)`` with K, m >= 1."""
+    arr = z if isinstance(z, np.ndarray) and z.dtype == np.float64 else as_float_array(z, name)
+    if arr.ndim not in (1, 2):
+        raise ShapeError(f"{name} has shape {arr.shape}, expected (K,) for one example or "
+                         "(K, m) for m examples as columns")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has shape {arr.shape}: there are no classes (K = 0)")
+    if arr.ndim == 2 and arr.shape[1] == 0:
+        raise ValueError(f"{name} has shape {arr.shape}: empty batch (m = 0 examples)")
+    if not np.isfinite(arr).all():
+        check_finite(arr, name)  # raises, saying how many and where
+    return arr
+
+
+def check_labels(t: object, z_shape: tuple[int, ...], name: str = "t") -> tuple[bool, np.ndarray]:
+    """Validate targets for outputs of shape ``z_shape`` = ``(K, m)`` or ``(K,)``.
+
+    Returns ``(is_one_hot, array)``: a float64 array of shape ``z_shape`` whose columns are
+    probability distributions (one-hot or soft), or an integer array of class labels of shape
+    ``z_shape[1:]`` with ``0 <= label < K``.
+    """
+    K, batch = z_shape[0], tuple(z_shape[1:])
+    if isinstance(t, (bool, np.bool_)):
+        raise TypeError(f"{name} is a bool; class labels must be integers 0..K-1")
+    if isinstance(t, np.ndarray):
+        arr = t
+    elif isinstance(t, (numbers.Number, list, tuple)):
+        arr = np.asarray(t)
+    else:
+        raise TypeError(f"{name} must be integer class labels or a one-hot array, "
+                        f"got {type(t).__name__}")
+    numeric = np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+    if not numeric or np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
+
+    if arr.shape == tuple(z_shape):  # one-hot (or soft) targets, one column per example
+        tf = arr if arr.dtype == np.float64 else arr.astype(np.float64)
+        if not np.isfinite(tf).all():
+            check_finite(tf, name)
+        lo, hi = float(tf.min()), float(tf.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"{name}: one-hot targets must lie in [0, 1], "
+                             f"found values between {lo:g} and {hi:g}")
+        sums = tf.sum(axis=0)
+        bad = np.abs(sums - 1.0) > ONE_HOT_TOL
+        if np.any(bad):
+            j = int(np.argmax(bad)) if tf.ndim == 2 else 0
+            s = float(sums[j]) if tf.ndim == 2 else float(sums)
+            where = f"column {j} sums" if tf.ndim == 2 else "it sums"
+            raise ValueError(f"{name}: each column of one-hot targets must sum to 1 "
+                             f"(a distribution over the K = {K} classes); {where} to {s:g}")
+        return True, tf
+
+    if arr.shape == batch:  # integer class labels, one per example
+        if np.issubdtype(arr.dtype, np.floating) or arr.dtype == np.bool_:
+            raise TypeError(
+                f"{name} has shape {arr.shape} and dtype {arr.dtype}: integer class labels "
+                f"must have an integer dtype (convert with t.astype(int)), or pass one-hot "
+                f"targets of shape {tuple(z_shape)}")
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi >= K:
+            flat = arr.reshape(-1)
+            i = int(np.argmax((flat < 0) | (flat >= K)))
+            raise ValueError(f"{name}: class labels must satisfy 0 <= label < K = {K} "
+                             f"(z has {K} rows); found {int(flat[i])} at index {i}")
+        return False, arr
+
+    raise ShapeError(f"{name} has shape {arr.shape}, but z has shape {tuple(z_shape)}: expected "
+                     f"one-hot targets of shape {tuple(z_shape)} or integer class labels of "
+                     f"shape {batch}")
+
+
+def one_hot(labels: object, K: int) -> np.ndarray:
+    """One-hot columns ``(K, m)`` for integer labels ``(m,)`` (a ``(K,)`` vector for one int)."""
+    if isinstance(K, bool) or not isinstance(K, numbers.Integral) or K < 1:
+        raise ValueError(f"the number of classes K must be a positive integer, got {K!r}")
+    arr = np.asarray(labels)
+    if arr.ndim > 1:
+        raise ShapeError(f"labels have shape {arr.shape}, expected (m,) or a single int")
+    _, labels = check_labels(arr, (K,) + arr.shape, name="labels")
+    t = np.zeros((K,) + labels.shape)
+    if labels.ndim == 0:
+        t[int(labels)] = 1.0
+    else:
+        t[labels, np.arange(labels.size)] = 1.0
+    return t
+
+
+# -- the fast numeric cores -------------------------------------------------------------------
+def _as_columns(z: np.ndarray) -> np.ndarray:
+    return z.reshape(z.shape[0], 1) if z.ndim == 1 else z
+
+
+def logsumexp(z: object, keepdims: bool = False):
+    r"""Stable :math:`\ln \sum_k e^{z_k}` down each column (axis 0 = classes).
+
+    :math:`\operatorname{logsumexp}(z) = c + \ln\sum_k e^{z_k - c}` with :math:`c = \max_k z_k`:
+    the largest exponent is :math:`e^0 = 1`, so the sum lies in [1, K] and never overflows.
+    Returns shape ``(m,)`` for ``(K, m)`` input (``(1, m)`` with ``keepdims``), a float for a
+    single example.
+    """
+    z = check_logits(z)
+    zmax = z.max(axis=0, keepdims=True)
+    out = zmax + np.log(np.exp(z - zmax).sum(axis=0, keepdims=True))
+    if keepdims:
+        return out
+    return float(out[0]) if z.ndim == 1 else out[0]
+
+
+def log_softmax(z: object) -> np.ndarray:
+    r"""Stable :math:`\ln y_k = z_k - \operatorname{logsumexp}(z)` for each column."""
+    z = check_logits(z)
+    s = z - z.max(axis=0, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=0, keepdims=True))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    e /= e.sum(axis=0, keepdims=True)
+    return e
+
+
+def softmax(z):
+    r"""Softmax down each column: :math:`y_k = e^{z_k} / \sum_j e^{z_j}` (max-shifted).
+
+    Dispatches like :mod:`bpcore.ops`: a :class:`~bpcore.value.Value` records a
+    :class:`Softmax` node, an object array of SymPy expressions gives the exact expression,
+    anything else is computed numerically.
+    """
+    if isinstance(z, Value):
+        return apply(Softmax(), z)
+    if isinstance(z, np.ndarray) and z.dtype == object:
+        return _softmax_symbolic(z)
+    return _softmax(check_logits(z))
+
+
+def _softmax_symbolic(z: np.ndarray) -> np.ndarray:
+    e = elementwise(sp.exp, z)
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def softmax_cross_entropy(z: object, t: object, check: bool = True) -> tuple[float, np.ndarray]:
+    r"""Mean cross-entropy of softmax(z) against targets t, and the probabilities y.
+
+    .. math:: L = -\frac{1}{m}\sum_{i=1}^{m}\sum_{k=1}^{K} t_{ki}\,\ln y_{ki},
+              \qquad \ln y_{ki} = z_{ki} - \operatorname{logsumexp}(z_{:,i})
+
+    ``t`` is one-hot (shape of z) or integer labels (shape ``(m,)``). Returns
+    ``(loss, y)``; the gradient is then ``(y - t) / m``. With ``check=False`` the inputs are
+    trusted (z a finite float64 array, t already validated) -- for tight training loops that
+    validated their data once.
+    """
+    if check:
+        z = check_logits(z)
+        is_one_hot, t = check_labels(t, z.shape)
+    else:
+        is_one_hot = np.shape(t) == np.shape(z)
+    loss, y = _sce_core(_as_columns(z), t, is_one_hot)
+    return loss, y.reshape(z.shape)
+
+
+def _sce_core(z: np.ndarray, t: np.ndarray, is_one_hot: bool) -> tuple[float, np.ndarray]:
+    """The fused computation on (K, m) logits; t one-hot of any matching size or labels."""
+    m = z.shape[1]
+    s = z - z.max(axis=0, keepdims=True)
+    y = np.exp(s)
+    sums = y.sum(axis=0, keepdims=True)
+    log_sums = np.log(sums)
+    y /= sums
+    if is_one_hot:
+        # -Σ t ∘ (s - log Σ e^s) / m, written so that no (K, m) temporary is needed:
+        # each one-hot column sums to 1, so Σ_k t_k log_sums = log_sums.
+        tt = t.reshape(s.shape)
+        loss = (float(log_sums[0] @ tt.sum(axis=0)) - float(np.vdot(tt, s))) / m
+    else:
+        cols = np.arange(m)
+        loss = float(np.sum(log_sums[0] - s[np.reshape(t, m), cols])) / m
+    return loss, y
+
+
+def softmax_cross_entropy_grad(y: np.ndarray, t: np.ndarray, dout: float = 1.0) -> np.ndarray:
+    """dL/dz = dout * (y - t) / m, for one-hot t (shape of y) or integer labels."""
+    m = 1 if y.ndim == 1 else y.shape[1]
+    if np.shape(t) == y.shape:
+        return (y - t) * (dout / m)
+    g = y * (dout / m)
+    if y.ndim == 1:
+        g[int(t)] -= dout / m
+    else:
+        g[t, np.arange(m)] -= dout / m
+    return g
+
+
+def softmax_with_loss(z, t):
+    """Record a :class:`SoftmaxWithLoss` node for a Value ``z`` (labels stay constants).
+
+    For arrays this is simply the loss (a float). Unlike ``apply``, the labels are not turned
+    into a float Value, so integer labels keep their integer dtype.
+    """
+    node = SoftmaxWithLoss()
+    if isinstance(z, Value):
+        return Value(node.forward(z.data, t), node=node, parents=(z,))
+    return node.forward(z, t)
+
+
+def mse_loss(a: object, t: object) -> float:
+    r"""Mean squared error :math:`L = \frac{1}{2m}\sum_{i,k} (a_{ki} - t_{ki})^2`.
+
+    The fast core of :class:`MSE` (same validation, no node state).
+    """
+    a, t, m = _check_mse(a, t)
+    d = (a - t).ravel()
+    return float(d @ d) / (2 * m)
+
+
+def _check_mse(a: object, t: object) -> tuple[np.ndarray, np.ndarray, int]:
+    a = a if isinstance(a, np.ndarray) and a.dtype == np.float64 else as_float_array(a, "a")
+    t = t if isinstance(t, np.ndarray) and t.dtype == np.float64 else as_float_array(t, "t")
+    if a.ndim > 2:
+        raise ShapeError(f"a has shape {a.shape}, expected (n,) or (n, m)")
+    if a.shape != t.shape:
+        raise ShapeError(f"targets t have shape {t.shape}, but predictions a have shape "
+                         f"{a.shape}: MSE needs the same shape")
+    if a.size == 0:
+        raise ValueError(f"a has shape {a.shape}: empty batch")
+    if not (np.isfinite(a).all() and np.isfinite(t).all()):
+        check_finite(a, "a")
+        check_finite(t, "t")
+    m = a.shape[1] if a.ndim == 2 else 1
+    return a, t, m
+
+
+# -- nodes ---------------------------------------------------------------------------------------
+def _target_examples(rng: np.random.Generator, K: int, m: int | None, one_hot_t: bool):
+    labels = rng.integers(0, K, size=() if m is None else (m,))
+    if one_hot_t:
+        return one_hot(labels, K)
+    return int(labels) if m is None else labels
+
+
+class Softmax(Node):
+    r"""Softmax down each column, :math:`y_k = e^{z_k} / \sum_{j=1}^{K} e^{z_j}`.
+
+    Its Jacobian is :math:`\partial y_j/\partial z_k = y_j(\delta_{jk} - y_k)`, so backward
+    needs only the cached output y:
+    :math:`\partial L/\partial z = y \circ (d_{out} - \sum_j y_j\, d_{out,j})` per column.
+    """
+
+    symbol = "softmax"
+    formula = r"y_k = \frac{e^{z_k}}{\sum_{j=1}^{K} e^{z_j}}"
+
+    def forward(self, z):
+        self.y = _softmax(check_logits(z))
+        return self.y
+
+    def backward(self, dout):
+        y = self.y
+        return (y * (dout - (y * dout).sum(axis=0, keepdims=True)),)
+
+    def symbolic(self, z):
+        return _softmax_symbolic(z)
+
+    @classmethod
+    def examples(cls, rng):
+        shapes = [(2,), (3, 1), (4, 3), (5, 2)]
+        return [(cls(), (rng.normal(size=s) * 2,)) for s in shapes]
+
+
+class SoftmaxWithLoss(Node):
+    r"""Softmax followed by mean cross-entropy, fused into one node.
+
+    Forward: :math:`L = -\frac{1}{m}\sum_{i}\sum_{k} t_{ki}\ln y_{ki}`,
+    :math:`y = \operatorname{softmax}(z)` per column, computed through log-softmax.
+    Backward: :math:`\partial L/\partial z = d_{out}\,(y - t)/m` -- the node caches y and t.
+    Only z gets a gradient (``n_grad = 1``); t (one-hot or integer labels) is a constant.
+    """
+
+    symbol = "softmax+CE"
+    formula = (r"L = -\frac{1}{m}\sum_{i=1}^{m}\sum_{k=1}^{K} t_{ki}"
+               r"\ln\frac{e^{z_{ki}}}{\sum_j e^{z_{ji}}}")
+
+    def forward(self, z, t):
+        z = check_logits(z)
+        is_one_hot, t = check_labels(t, z.shape)
+        loss, y = _sce_core(_as_columns(z), t, is_one_hot)
+        self.y, self.t = y.reshape(z.shape), t
+        return loss
+
+    def backward(self, dout=1.0):
+        return (softmax_cross_entropy_grad(self.y, self.t, dout),)
+
+    def symbolic(self, z, t):
+        """SymPy form; ``t`` is a numeric constant (one-hot or labels)."""
+        z = np.asarray(z, dtype=object)
+        tt = _numeric_one_hot(t, z.shape)
+        m = 1 if z.ndim == 1 else z.shape[1]
+        logy = elementwise(sp.log, _softmax_symbolic(z))
+        return -sp.Add(*[_const(w) * v
+                         for w, v in zip(tt.ravel(), logy.ravel()) if w != 0]) / m
+
+    @classmethod
+    def examples(cls, rng):
+        out = []
+        for K, m, oh in [(2, 1, False), (3, None, False), (3, 4, True), (4, 3, False),
+                         (5, 2, True), (5, None, True)]:
+            shape = (K,) if m is None else (K, m)
+            out.append((cls(), (rng.normal(size=shape) * 2, _target_examples(rng, K, m, oh))))
+        return out
+
+
+def _const(w: float) -> sp.Expr:
+    """A numeric constant for SymPy: exact for integers (one-hot entries), Float otherwise."""
+    w = float(w)
+    return sp.Integer(int(w)) if w.is_integer() else sp.Float(w)
+
+
+def _numeric_one_hot(t: object, z_shape: tuple[int, ...]) -> np.ndarray:
+    is_one_hot, t = check_labels(t, z_shape)
+    if is_one_hot:
+        return t
+    return one_hot(t, z_shape[0])
+
+
+class CrossEntropy(Node):
+    r"""Mean cross-entropy of probabilities y against targets t (the unfused version).
+
+    :math:`L = -\frac{1}{m}\sum_i\sum_k t_{ki}\ln y_{ki}`; backward
+    :math:`\partial L/\partial y = -d_{out}\, t/(m\,y)`. Needs y > 0 wherever t > 0: prefer
+    :class:`SoftmaxWithLoss`, which works from the logits and never takes the log of an
+    underflowed probability.
+    """
+
+    symbol = "CE"
+    formula = r"L = -\frac{1}{m}\sum_{i=1}^{m}\sum_{k=1}^{K} t_{ki}\ln y_{ki}"
+
+    def forward(self, y, t):
+        y = check_logits(y, "y")
+        self.t = _numeric_one_hot(t, y.shape)
+        used = self.t > 0
+        if np.any(y[used] <= 0):
+            raise ValueError("y has a probability <= 0 where the target is positive: ln y = "
+                             "-inf. Compute the loss from the logits with SoftmaxWithLoss.")
+        self.y, self.m = y, 1 if y.ndim == 1 else y.shape[1]
+        return -float(np.sum(self.t[used] * np.log(y[used]))) / self.m
+
+    def backward(self, dout=1.0):
+        return (-dout * self.t / (self.m * self.y),)
+
+    def symbolic(self, y, t):
+        y = np.asarray(y, dtype=object)
+        tt = _numeric_one_hot(t, y.shape)
+        m = 1 if y.ndim == 1 else y.shape[1]
+        return -sp.Add(*[_const(w) * sp.log(v)
+                         for w, v in zip(tt.ravel(), y.ravel()) if w != 0]) / m
+
+    @classmethod
+    def examples(cls, rng):
+        out = []
+        for K, m, oh in [(2, 1, False), (3, 4, True), (4, None, False)]:
+            shape = (K,) if m is None else (K, m)
+            y = _softmax(_as_columns(rng.normal(size=shape))).reshape(shape)
+            out.append((cls(), (y, _target_examples(rng, K, m, oh))))
+        return out
+
+
+class MSE(Node):
+    r"""Mean squared error, 1/2 convention: :math:`L = \frac{1}{2m}\sum_{i,k}(a_{ki}-t_{ki})^2`.
+
+    The factor 1/2 cancels the 2 from differentiating the square, so backward is simply
+    :math:`\partial L/\partial a = d_{out}\,(a - t)/m` -- the same shape as softmax-with-loss's
+    :math:`(y - t)/m`. m is the number of columns (1 for a vector). t is a constant.
+    """
+
+    symbol = "MSE"
+    formula = r"L = \frac{1}{2m}\sum_{i=1}^{m}\sum_{k} (a_{ki} - t_{ki})^2"
+
+    def forward(self, a, t):
+        a, t, m = _check_mse(a, t)
+        self.diff, self.m = a - t, m
+        d = self.diff.ravel()
+        return float(d @ d) / (2 * m)
+
+    def backward(self, dout=1.0):
+        return (self.diff * (dout / self.m),)
+
+    def symbolic(self, a, t):
+        a = np.asarray(a, dtype=object)
+        m = a.shape[1] if a.ndim == 2 else 1
+        t = np.asarray(t, dtype=float)
+        return sp.Add(*[(v - _const(w)) ** 2 for v, w in zip(a.ravel(), t.ravel())]) / (2 * m)
+
+    @classmethod
+    def examples(cls, rng):
+        shapes = [(1,), (3,), (2, 1), (3, 4)]
+        return [(cls(), (rng.normal(size=s), rng.normal(size=s))) for s in shapes]

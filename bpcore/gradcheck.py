@@ -6,7 +6,9 @@ For a scalar function f, the central difference
 
 has truncation error O(h^2) and rounding error about eps * |f| / h; with h = 1e-5 in
 float64 both are near 1e-10 relative, which is why agreement to 1e-7 is a meaningful test
-and float32 or one-sided differences (errors 1e-3..1e-5) are not.
+and float32 or one-sided differences (errors 1e-3..1e-5) are not. The step is scaled with the
+entry, h * max(1, |x_i|), so that an input of 100 is not nudged by a relatively tinier amount
+than an input of 1 (which would leave the rounding error, not the truncation error, in charge).
 """
 
 from __future__ import annotations
@@ -61,12 +63,13 @@ def numerical_gradient(f: Callable[..., float], *xs: object, h: float = DEFAULT_
         flat, gflat = a.reshape(-1), g.reshape(-1)  # views: writing flat changes a
         for i in range(flat.size):
             old = flat[i]
-            flat[i] = old + h
+            step = h * max(1.0, abs(old))
+            flat[i] = old + step
             up = call()
-            flat[i] = old - h
+            flat[i] = old - step
             down = call()
             flat[i] = old
-            gflat[i] = (up - down) / (2 * h)
+            gflat[i] = (up - down) / (2 * step)
         grads.append(float(g) if g.ndim == 0 else g)
     return grads
 

@@ -261,9 +261,9 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     Each local derivative is derived by ``sympy.diff`` from the node's symbolic form and
     evaluated at the recorded forward values; ``root.backward()`` must have been called, and
     the note on each line says whether the product matches the gradient backprop stored.
-    A labelled input appears in the local derivative under its label (``-1/c**2``); an
-    unlabelled constant (the ``-1`` in ``x * -1``) is substituted as a number and gets no line
-    of its own, since nothing upstream needs its gradient.
+    In a local derivative the node's inputs are called x_1, x_2, ...; an unlabelled constant
+    (the ``-1`` in ``x * -1``) is substituted as a number and gets no line of its own, since
+    nothing upstream needs its gradient.
     """
     from .value import topological_order
 
@@ -271,7 +271,7 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     for v in reversed(topological_order(root)):
         if v.node is None:
             continue
-        xs = [_local_symbol(p, i, v.parents) for i, p in enumerate(v.parents)]
+        xs = [_local_symbol(p, i) for i, p in enumerate(v.parents)]
         y = v.node.symbolic(*xs)
         at = {s: q.data for s, q in zip(xs, v.parents) if isinstance(s, sp.Symbol)}
         for i, (p, x) in enumerate(zip(v.parents, xs)):
@@ -283,18 +283,16 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
             contrib = v.node.backward(v.grad)[i]
             ok = "matches backprop" if math.isclose(down, float(contrib), rel_tol=1e-9,
                                                     abs_tol=1e-12) else "MISMATCH"
-            name = p.label or f"input {i + 1}"
-            lhs = rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}\ \text{{via }} {v.node.symbol}"
+            name = p.label or f"({fmt.format(float(p.data))})"
+            lhs = rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}\ \text{{via {v.node.symbol}}}"
             under = rf"\underbrace{{{fmt.format(local_num)}}}_{{{sp.latex(local)}}}"
             d.add(lhs, rf"{fmt.format(v.grad)} \times {under} = {fmt.format(down)}", ok)
     return d
 
 
-def _local_symbol(p, i: int, parents: tuple):
+def _local_symbol(p, i: int):
     """The SymPy stand-in for input i of a node: a number for a constant, else a Symbol."""
     if p.node is None and not p.label:
         c = float(p.data)
         return sp.Integer(int(c)) if c.is_integer() else sp.Float(c)
-    unique = sum(q is p for q in parents) == 1
-    name = p.label if p.label.isidentifier() and unique else f"x_{i + 1}"
-    return sp.Symbol(name, real=True)
+    return sp.Symbol(f"x_{i + 1}", real=True)

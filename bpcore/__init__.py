@@ -18,6 +18,8 @@ from .arith import (
 )
 from .checks import ShapeError
 from .gradcheck import gradcheck, numerical_gradient, rel_error
+from .init import initialise
+from .layers import MLP, Affine, Identity, LayerBlock
 from .losses import (
     MSE,
     CrossEntropy,
@@ -44,5 +46,6 @@ __all__ = [
     "ReLU", "Sigmoid", "Tanh", "relu", "sigmoid", "tanh",
     "CrossEntropy", "MSE", "Softmax", "SoftmaxWithLoss", "log_softmax", "logsumexp", "mse_loss",
     "one_hot", "softmax", "softmax_cross_entropy", "softmax_with_loss",
+    "Affine", "Identity", "LayerBlock", "MLP", "initialise",
 ]
 __version__ = "0.1.0"

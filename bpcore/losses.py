@@ -233,12 +233,15 @@ def softmax_cross_entropy_grad(y: np.ndarray, t: np.ndarray, dout: float = 1.0) 
 def softmax_with_loss(z, t):
     """Record a :class:`SoftmaxWithLoss` node for a Value ``z`` (labels stay constants).
 
-    For arrays this is simply the loss (a float). Unlike ``apply``, the labels are not turned
-    into a float Value, so integer labels keep their integer dtype.
+    For an object array of SymPy expressions it is the exact symbolic loss; for numbers the
+    loss itself (a float). Unlike ``apply``, the labels are not turned into a float Value, so
+    integer labels keep their integer dtype. One function thus serves :func:`bpcore.verify`.
     """
     node = SoftmaxWithLoss()
     if isinstance(z, Value):
         return Value(node.forward(z.data, t), node=node, parents=(z,))
+    if isinstance(z, np.ndarray) and z.dtype == object:
+        return node.symbolic(z, t)
     return node.forward(z, t)
 
 

@@ -10,6 +10,7 @@ each path are summed.
 from __future__ import annotations
 
 import numbers
+from math import isfinite
 
 import numpy as np
 
@@ -27,6 +28,8 @@ from .arith import (
 from .checks import ShapeError, as_float_array
 from .node import Node
 
+_new_value = object.__new__
+
 
 class Value:
     """A number or float64 array in a recorded computation graph.
@@ -41,7 +44,7 @@ class Value:
 
     def __init__(self, data: object, label: str = "",
                  node: Node | None = None, parents: tuple[Value, ...] = ()):
-        if node is None:
+        if node is None and not (type(data) is float and isfinite(data)):  # float: fast path
             data = _leaf_data(data, label)
         self.data = data
         self.grad = 0.0 if isinstance(data, float) else np.zeros_like(data)
@@ -50,13 +53,43 @@ class Value:
         self.parents = parents
 
     # -- building the graph ---------------------------------------------------------------
+    # ``+`` and ``*`` of two float Values are most of a scalar graph, so they skip the generic
+    # operand checks of :func:`apply` (the result is the same: a recorded node, its parents).
     def __add__(self, other):
+        if type(other) is float:
+            other = Value(other)
+        if type(other) is Value:
+            x1 = self.data
+            x2 = other.data
+            if type(x1) is float and type(x2) is float:
+                node = AddNode()
+                out = _new_value(Value)  # Value(data, node=node, parents=...) without the checks
+                out.data = node.forward(x1, x2)
+                out.grad = 0.0
+                out.label = ""
+                out.node = node
+                out.parents = (self, other)
+                return out
         return apply(AddNode(), self, other)
 
     def __radd__(self, other):
         return apply(AddNode(), other, self)
 
     def __mul__(self, other):
+        if type(other) is float:
+            other = Value(other)
+        if type(other) is Value:
+            x1 = self.data
+            x2 = other.data
+            if type(x1) is float and type(x2) is float:
+                node = MulNode()
+                out = _new_value(Value)  # Value(data, node=node, parents=...) without the checks
+                out.data = node.forward(x1, x2)
+                out.grad = 0.0
+                out.label = ""
+                out.node = node
+                out.parents = (self, other)
+                return out
         return apply(MulNode(), self, other)
 
     def __rmul__(self, other):
@@ -108,16 +141,10 @@ class Value:
         intermediate gradients are recomputed from scratch each time.
         """
         seed = _seed(self, grad)
-        order = topological_order(self)
-        for v in order:
-            if v.node is not None:
-                v.grad = 0.0
+        order = _interior_order(self)
         self.grad = self.grad + seed if self.node is None else seed
         for v in reversed(order):
-            if v.node is None:
-                continue
-            grads = v.node.backward(v.grad)
-            for parent, g in zip(v.parents, grads):
+            for parent, g in zip(v.parents, v.node.backward(v.grad)):
                 parent.grad = parent.grad + g
 
     def zero_grad(self) -> None:
@@ -145,22 +172,47 @@ def apply(node: Node, *operands: object) -> Value:
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every Value ``root`` depends on, inputs before outputs (iterative depth-first search)."""
+    """Every Value ``root`` depends on, inputs before outputs (iterative depth-first search).
+
+    A Value is appended once all its parents are: the top of the stack descends into its first
+    unvisited parent, or, if there is none, is finished. No recursion, so depth is unlimited.
+    """
     order: list[Value] = []
-    seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    visited = {root}  # Values hash by identity
+    stack = [root]
     while stack:
-        v, done = stack.pop()
-        if done:
-            order.append(v)
-            continue
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        stack.append((v, True))
+        v = stack[-1]
         for p in v.parents:
-            if id(p) not in seen:
-                stack.append((p, False))
+            if p not in visited:
+                visited.add(p)
+                stack.append(p)
+                break
+        else:
+            order.append(stack.pop())
+    return order
+
+
+def _interior_order(root: Value) -> list[Value]:
+    """:func:`topological_order` without the leaves, zeroing each interior ``grad`` on the way.
+
+    This is the walk ``backward`` needs: leaves have no node to call and keep (accumulate)
+    their gradients, so skipping them halves the work on a typical graph.
+    """
+    if root.node is None:
+        return []
+    order: list[Value] = []
+    visited = {root}
+    stack = [root]
+    while stack:
+        v = stack[-1]
+        for p in v.parents:
+            if p.node is not None and p not in visited:
+                visited.add(p)
+                stack.append(p)
+                break
+        else:
+            v.grad = 0.0
+            order.append(stack.pop())
     return order
 
 

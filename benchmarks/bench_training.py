@@ -316,40 +316,36 @@ def run_digits(args) -> None:
           f"median time per epoch over {args.repeats} runs x {E} epochs")
     names = ["plain numpy loop", "bpcore MLP + SGD"]
     times: dict[str, list[float]] = {name: [] for name in names}
-    accs: dict[str, float] = {}
-    init = plain_init(sizes, seed, np.float64)
-    if torch is not None:
-        names.append(f"PyTorch {torch.__version__} (CPU, {args.threads} thread(s))")
-        times[names[-1]] = []
     for _ in range(args.repeats):
         run_plain, acc_plain, plain_params = plain_runner(sizes, data, batch, lr, seed)
         run_bp, acc_bp, model = bpcore_runner(sizes, data, batch, lr, seed)
-        runners, accuracy = [run_plain, run_bp], [acc_plain, acc_bp]
-        if torch is not None:
-            run_torch, acc_torch = torch_runner(sizes, data, batch, lr, seed, init)
-            runners.append(run_torch)
-            accuracy.append(acc_torch)
-        for name, t in zip(names, time_interleaved(E, *runners)):
-            times[name] += t
-        for name, acc in zip(names, accuracy):
-            accs[name] = acc()
-    results = {name: (statistics.median(times[name]), accs[name]) for name in names}
+        t_plain, t_bp = time_interleaved(E, run_plain, run_bp)
+        times[names[0]] += t_plain
+        times[names[1]] += t_bp
+    results = {names[0]: (statistics.median(times[names[0]]), acc_plain()),
+               names[1]: (statistics.median(times[names[1]]), acc_bp())}
     # same network, same init, same batches: the weights must agree to rounding
     diff = max(float(np.abs(model.params[f"W{i + 1}"] - W).max())
                for i, (W, _) in enumerate(plain_params))
     t, acc = bench_sklearn(sizes, data, E, batch, lr, seed, args.repeats)
     results["scikit-learn MLPClassifier"] = (statistics.median(t), acc)
-    if torch is not None and args.threads != 1:
-        torch.set_num_threads(1)
-        with threadpool_limits(limits=1):
-            t = []
-            for _ in range(args.repeats):
-                run_torch, acc_torch = torch_runner(sizes, data, batch, lr, seed, init)
-                t += time_interleaved(E, run_torch)[0]
+    # PyTorch runs on its own, not interleaved: its OpenMP threads keep spinning for a while
+    # after each operation and would slow down whichever row ran next.
+    if torch is not None:
+        init = plain_init(sizes, seed, np.float64)
+        thread_counts = [args.threads] if args.threads == 1 else [args.threads, 1]
+        for n in thread_counts:
+            torch.set_num_threads(n)
+            with threadpool_limits(limits=n):
+                t = []
+                for _ in range(args.repeats):
+                    run_torch, acc_torch = torch_runner(sizes, data, batch, lr, seed, init)
+                    t += time_interleaved(E, run_torch)[0]
+            label = "" if n == args.threads else "; for reference"
+            results[f"PyTorch {torch.__version__} (CPU, {n} thread(s){label})"] = (
+                statistics.median(t), acc_torch())
         torch.set_num_threads(args.threads)
-        results[f"PyTorch {torch.__version__} (CPU, 1 thread; for reference)"] = (
-            statistics.median(t), acc_torch())
-    if torch is None:
+    else:
         results["PyTorch (CPU)"] = (None, None)
 
     base = results["plain numpy loop"][0]

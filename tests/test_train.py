@@ -189,3 +189,18 @@ def test_progress_bar_goes_to_stderr(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "training" in captured.err and "2/2" in captured.err
+
+
+def test_fit_trains_bpcores_mlp_with_every_optimizer():
+    from bpcore.layers import MLP
+    from bpcore.optim import Momentum, RMSprop
+
+    X, y = blobs(0)
+    for opt in (SGD(0.1), Momentum(0.05), RMSprop(0.01), Adam(0.01)):
+        model = MLP([2, 8, 3], seed=0)
+        start = model.loss(X, y)
+        history = fit(model, X, y, epochs=15, batch_size=16, optimizer=opt, seed=0)
+        # a random He-initialised network starts near or above log 3; training must at least
+        # halve the loss on these separable clusters, and classify them
+        assert history.loss[-1] < 0.5 * start, opt
+        assert history.train_acc[-1] > 0.95, opt

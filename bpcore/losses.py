@@ -22,6 +22,8 @@ per call, no needless copies); the Node classes are thin wrappers around them.
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 
 import numpy as np
@@ -46,7 +48,9 @@ def check_logits(z: object, name: str = "z") -> np.ndarray:
         raise ValueError(f"{name} has shape {arr.shape}: there are no classes (K = 0)")
     if arr.ndim == 2 and arr.shape[1] == 0:
         raise ValueError(f"{name} has shape {arr.shape}: empty batch (m = 0 examples)")
-    if not np.isfinite(arr).all():
+    # One reduction instead of an isfinite mask: a NaN or inf anywhere makes the sum
+    # non-finite. (A sum that overflows from huge finite values is re-checked and passes.)
+    if not math.isfinite(arr.sum()):
         check_finite(arr, name)  # raises, saying how many and where
     return arr
 
@@ -68,13 +72,13 @@ def check_labels(t: object, z_shape: tuple[int, ...], name: str = "t") -> tuple[
     else:
         raise TypeError(f"{name} must be integer class labels or a one-hot array, "
                         f"got {type(t).__name__}")
-    numeric = np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-    if not numeric or np.issubdtype(arr.dtype, np.complexfloating):
+    kind = arr.dtype.kind  # dtype.kind is much cheaper than np.issubdtype in a hot loop
+    if kind not in "iufb":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
 
     if arr.shape == tuple(z_shape):  # one-hot (or soft) targets, one column per example
         tf = arr if arr.dtype == np.float64 else arr.astype(np.float64)
-        if not np.isfinite(tf).all():
+        if not math.isfinite(tf.sum()):
             check_finite(tf, name)
         lo, hi = float(tf.min()), float(tf.max())
         if lo < 0.0 or hi > 1.0:
@@ -91,7 +95,7 @@ def check_labels(t: object, z_shape: tuple[int, ...], name: str = "t") -> tuple[
         return True, tf
 
     if arr.shape == batch:  # integer class labels, one per example
-        if np.issubdtype(arr.dtype, np.floating) or arr.dtype == np.bool_:
+        if kind in "fb":
             raise TypeError(
                 f"{name} has shape {arr.shape} and dtype {arr.dtype}: integer class labels "
                 f"must have an integer dtype (convert with t.astype(int)), or pass one-hot "
@@ -212,8 +216,7 @@ def _sce_core(z: np.ndarray, t: np.ndarray, is_one_hot: bool) -> tuple[float, np
         tt = t.reshape(s.shape)
         loss = (float(log_sums[0] @ tt.sum(axis=0)) - float(np.vdot(tt, s))) / m
     else:
-        cols = np.arange(m)
-        loss = float(np.sum(log_sums[0] - s[np.reshape(t, m), cols])) / m
+        loss = float(np.sum(log_sums[0] - s[np.reshape(t, m), _columns(m)])) / m
     return loss, y
 
 
@@ -226,8 +229,16 @@ def softmax_cross_entropy_grad(y: np.ndarray, t: np.ndarray, dout: float = 1.0) 
     if y.ndim == 1:
         g[int(t)] -= dout / m
     else:
-        g[t, np.arange(m)] -= dout / m
+        g[t, _columns(m)] -= dout / m
     return g
+
+
+@functools.lru_cache(maxsize=32)
+def _columns(m: int) -> np.ndarray:
+    """0, 1, ..., m-1 (cached: the training loop asks for the same batch size every step)."""
+    cols = np.arange(m)
+    cols.flags.writeable = False
+    return cols
 
 
 def softmax_with_loss(z, t):

@@ -86,8 +86,14 @@ def latex(expr) -> str:
 
 
 def equal(a, b) -> bool:
-    """True if SymPy can prove ``a - b == 0`` (after simplification)."""
-    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    """True if SymPy can prove ``a - b == 0`` (after simplification).
+
+    Hyperbolic forms are also tried rewritten as exponentials: SymPy's derivative of the
+    sigmoid simplifies to ``1/(4 cosh(x/2)**2)``, which ``simplify`` alone cannot match with
+    ``sigma (1 - sigma)``.
+    """
+    d = sp.sympify(a) - sp.sympify(b)
+    return sp.simplify(d) == 0 or sp.simplify(d.rewrite(sp.exp)) == 0
 
 
 def derive(f: Callable, *names: str, shapes: Sequence[tuple[int, ...]] | None = None,

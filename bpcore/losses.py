@@ -211,8 +211,8 @@ def _sce_core(z: np.ndarray, t: np.ndarray, is_one_hot: bool) -> tuple[float, np
     log_sums = np.log(sums)
     y /= sums
     if is_one_hot:
-        # Σ_k t_k (s_k - log_sums) = (Σ_k t_k) log_sums - t·s (negated below): two reductions
-        # and no (K, m) temporary. Σ_k t_k is kept (not assumed 1) for soft targets.
+        # m L = -Σ t ∘ (s - log_sums) = Σ_i (Σ_k t_ki) log_sums_i - t·s: two reductions and
+        # no (K, m) temporary. Σ_k t_ki is kept (not assumed 1) for soft targets.
         tt = t.reshape(s.shape)
         loss = (float(log_sums[0] @ tt.sum(axis=0)) - float(np.vdot(tt, s))) / m
     else:

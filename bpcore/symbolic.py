@@ -46,7 +46,12 @@ def _as_scalar_expr(out, dout):
 
 
 def _evaluate(exprs: list, syms: list, values: list) -> np.ndarray:
-    f = sp.lambdify(syms, exprs, modules="numpy")
+    # lambdify renames symbols that are not Python identifiers (``W_{1,2}``) with one pass over
+    # the expressions per symbol, which dominates for matrix nodes; rename all in one pass.
+    safe = [sp.Symbol(f"_bp_s{i}", **s.assumptions0) for i, s in enumerate(syms)]
+    mapping = dict(zip(syms, safe))
+    exprs = [sp.sympify(e).xreplace(mapping) for e in exprs]
+    f = sp.lambdify(safe, exprs, modules="numpy")
     return np.asarray(f(*values), dtype=np.float64)
 
 

@@ -1,0 +1,351 @@
+r"""The verification suite: every node, three witnesses, one table (``bpcore verify``).
+
+For every node class registered in the package -- found by importing every ``bpcore``
+submodule and asking :func:`~bpcore.node.all_node_classes`, never from a hand-kept list, so a
+new node cannot be forgotten -- and for several seeds, each of the node's ``examples(rng)``
+(several shapes) goes through :func:`~bpcore.symbolic.verify_node`:
+
+* **SymPy**: ``sympy.diff`` of the node's ``symbolic`` form, evaluated at the example;
+* **backprop**: the node's own ``backward``;
+* **finite differences**: central differences of its ``forward`` in float64.
+
+The table keeps, per node, the worst relative error (:func:`~bpcore.gradcheck.rel_error`,
+norm-wise) of each pair over all examples and seeds. A node without a symbolic form, without
+examples or without a formula is a failure, not a skip: the suite exists to make such gaps
+visible. The :class:`~bpcore.layers.MLP` is not a node (it is blocks plus a loss); it gets a
+row "MLP (composite)" in which its ``backward`` is checked against central differences of its
+loss, for every activation and output/loss pairing.
+
+Tolerance: :data:`TOL` = 1e-7 relative. SymPy and backprop are both exact formulas evaluated in
+float64, so they agree to ~1e-15. Central differences with h = 1e-5 in float64 have truncation
+error O(h²) ≈ 1e-10 and rounding error ≈ eps·|f|/h ≈ 1e-11 (relative), so correct gradients
+land at 1e-9..1e-11. 1e-7 leaves a margin of two orders of magnitude above that noise, while any
+real mistake -- a missing factor, a transposed matrix, a dropped term, a wrong 1/m -- gives
+errors of order 1e-2..1. (float32 or one-sided differences would give 1e-3..1e-5 and could not
+tell a subtle bug from noise; that is why everything here is float64 and central.)
+
+Kinks: ReLU's derivative at exactly 0 is a convention (bpcore uses 0); finite differences
+straddling the kink see a slope of about 1/2. The ReLU node's ``examples`` keep every input at
+least 0.1 away from 0, so the check compares derivatives where they exist; the convention at 0
+is tested separately in ``tests/test_properties.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import pkgutil
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .gradcheck import DEFAULT_TOL, numerical_gradient, rel_error
+from .node import Node, all_node_classes
+from .symbolic import verify_node
+
+#: Pass threshold for every relative error in the suite (see the module docstring).
+TOL = DEFAULT_TOL
+#: Seeds for the examples' random inputs and the random upstream gradients.
+DEFAULT_SEEDS = 3
+_SKIP_MODULES = ("__main__",)  # importing it would run the command line
+
+
+# -- discovery ---------------------------------------------------------------------------------
+def import_all_modules() -> list[tuple[str, str]]:
+    """Import every ``bpcore`` submodule (so every node registers); return import failures."""
+    import bpcore
+
+    failures = []
+    for info in pkgutil.walk_packages(bpcore.__path__, "bpcore."):
+        if info.name.rsplit(".", 1)[-1] in _SKIP_MODULES:
+            continue
+        try:
+            importlib.import_module(info.name)
+        except Exception as exc:  # a module that fails to import is a failure row, not a crash
+            failures.append((info.name, f"{type(exc).__name__}: {exc}"))
+    return failures
+
+
+def discover_nodes() -> list[type[Node]]:
+    """Every node class defined in the package, after importing all of it.
+
+    Classes defined outside ``bpcore`` (test doubles, a reader's own nodes in a notebook) are
+    left out: the suite certifies the package.
+    """
+    import_all_modules()
+    return [c for c in all_node_classes() if c.__module__.split(".")[0] == "bpcore"]
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass
+class NodeResult:
+    """Worst relative errors of one node over all its examples and seeds."""
+
+    name: str
+    formula: str
+    module: str
+    sym_vs_bp: float | None = 0.0
+    bp_vs_fd: float = 0.0
+    sym_vs_fd: float | None = 0.0
+    checks: int = 0
+    shapes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    problem: str = ""
+
+    @property
+    def worst(self) -> float:
+        errs = [e for e in (self.sym_vs_bp, self.bp_vs_fd, self.sym_vs_fd) if e is not None]
+        return max(errs)
+
+    @property
+    def passed(self) -> bool:
+        # ``not worst > TOL`` so that a NaN error fails too
+        return not self.problem and self.checks > 0 and not self.worst > TOL
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["passed"] = self.passed
+        return d
+
+
+@dataclass
+class SuiteReport:
+    """The whole table plus what the suite ran with."""
+
+    results: list[NodeResult]
+    tol: float
+    seeds: int
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    @property
+    def failures(self) -> list[NodeResult]:
+        return [r for r in self.results if not r.passed]
+
+    def to_json(self) -> str:
+        return json.dumps({"passed": self.passed, "tolerance": self.tol, "seeds": self.seeds,
+                           "seconds": round(self.seconds, 3),
+                           "nodes": [r.to_dict() for r in self.results]}, indent=2)
+
+    def table(self) -> str:
+        """Plain-text table for the terminal (errors in full, formulas as LaTeX source)."""
+        head = (f"{'node':<18} {'formula':<34} {'SymPy vs bp':>11} {'bp vs FD':>9} "
+                f"{'SymPy vs FD':>11} {'checks':>6} {'time':>6}  result")
+        rows = [head, "-" * len(head)]
+        for r in self.results:
+            formula = r.formula if len(r.formula) <= 34 else r.formula[:33] + "…"
+            verdict = "ok" if r.passed else "FAIL" + (f": {r.problem}" if r.problem else "")
+            rows.append(f"{r.name:<18} {formula:<34} {_sci(r.sym_vs_bp):>11} "
+                        f"{_sci(r.bp_vs_fd):>9} {_sci(r.sym_vs_fd):>11} {r.checks:>6} "
+                        f"{r.seconds:>5.2f}s  {verdict}")
+        n_bad = len(self.failures)
+        rows.append("")
+        rows.append(f"{len(self.results)} rows, {n_bad} failed; tolerance {self.tol:.0e} relative; "
+                    f"{self.seeds} seeds; {self.seconds:.1f} s")
+        return "\n".join(rows)
+
+    def markdown(self) -> str:
+        """A Markdown table with LaTeX formulas and errors rounded up to powers of ten.
+
+        Deterministic (no timings, no digits below the power of ten), so a notebook that
+        displays it re-runs to the same output.
+        """
+        rows = ["| node | formula | SymPy vs backprop | backprop vs FD | SymPy vs FD | checks "
+                "| result |", "|---|---|---|---|---|---|---|"]
+        for r in self.results:
+            formula = f"${r.formula}$" if r.formula else "(none)"
+            verdict = "pass" if r.passed else "**FAIL**" + (f": {r.problem}" if r.problem else "")
+            rows.append(f"| `{r.name}` | {formula} | {bucket(r.sym_vs_bp)} | {bucket(r.bp_vs_fd)} "
+                        f"| {bucket(r.sym_vs_fd)} | {r.checks} | {verdict} |")
+        return "\n".join(rows)
+
+
+def bucket(err: float | None) -> str:
+    """An error rounded up to a power of ten, e.g. ``< 1e-10``: stable across machines."""
+    if err is None:
+        return "—"
+    if err == 0:
+        return "0"
+    if not math.isfinite(err):
+        return str(err)
+    return f"< 1e{math.ceil(math.log10(err)):+03d}"
+
+
+def _sci(err: float | None) -> str:
+    return "—" if err is None else f"{err:.1e}"
+
+
+# -- running -----------------------------------------------------------------------------------
+def _shape_text(inputs: tuple, n_grad: int) -> str:
+    return "×".join(str(tuple(np.shape(x))) for x in inputs[:n_grad])
+
+
+def verify_class(cls: type[Node], seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> NodeResult:
+    """Run one node class through every example for every seed; never raises."""
+    r = NodeResult(cls.__name__, getattr(cls, "formula", "") or "", cls.__module__)
+    t0 = time.perf_counter()
+    try:
+        if not r.formula:
+            r.problem = "no formula"
+        for seed in range(seeds):
+            try:
+                examples = cls.examples(np.random.default_rng(seed))
+            except NotImplementedError:
+                r.problem = "no examples()"
+                break
+            if not examples:
+                r.problem = "examples() is empty"
+                break
+            for node, inputs in examples:
+                try:
+                    rep = verify_node(node, inputs, tol=tol, seed=seed)
+                except NotImplementedError:
+                    r.problem = "no symbolic form"
+                    break
+                r.checks += 1
+                shape = _shape_text(tuple(inputs), node.n_grad)
+                if shape not in r.shapes:
+                    r.shapes.append(shape)
+                for c in rep.checks:
+                    r.sym_vs_bp = _worse(r.sym_vs_bp, c.sym_vs_bp)
+                    r.bp_vs_fd = _worse(r.bp_vs_fd, c.bp_vs_fd)
+                    r.sym_vs_fd = _worse(r.sym_vs_fd, c.sym_vs_fd)
+            if r.problem and r.problem != "no formula":
+                break
+    except Exception as exc:  # report, do not crash: the other nodes still get checked
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        r.problem = f"{type(exc).__name__}: {exc} ({last.name}, line {last.lineno})"
+    r.seconds = time.perf_counter() - t0
+    return r
+
+
+def _worse(old: float | None, new: float) -> float:
+    if old is None or math.isnan(new):
+        return new
+    return old if old >= new else new  # a NaN already stored stays
+
+
+# -- the MLP, which is a composite rather than a node ----------------------------------------------
+def _mlp_configs() -> list[tuple[str, str, str]]:
+    from .layers import _OUTPUT_LOSS, ACTIVATIONS
+
+    hidden = sorted(a for a in ACTIVATIONS if a != "identity")
+    return [(act, out, loss) for act in hidden for out, loss in sorted(_OUTPUT_LOSS)]
+
+
+def verify_mlp(seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> NodeResult | None:
+    """``MLP.backward`` against central differences of ``MLP.loss``, every configuration.
+
+    Small nets ([3, 4, 3], m = 5) with random inputs and targets; returns None if the package
+    has no MLP.
+    """
+    try:
+        from .layers import MLP
+    except ImportError:
+        return None
+    r = NodeResult("MLP (composite)", r"L\big(\mathrm{MLP}(x), t\big)", MLP.__module__,
+                   sym_vs_bp=None, sym_vs_fd=None)
+    t0 = time.perf_counter()
+    try:
+        for seed in range(seeds):
+            rng = np.random.default_rng(seed)
+            for act, out, loss in _mlp_configs():
+                sizes = [3, 4, 3]
+                model = MLP(sizes, activation=act, output=out, loss=loss, init="he", seed=seed)
+                x = rng.normal(size=(sizes[0], 5))
+                if loss == "softmax_ce":
+                    t = rng.integers(0, sizes[-1], size=5)
+                elif loss == "bce":
+                    t = rng.integers(0, 2, size=(sizes[-1], 5)).astype(float)
+                else:
+                    t = rng.normal(size=(sizes[-1], 5))
+                r.bp_vs_fd = _worse(r.bp_vs_fd, _mlp_error(model, x, t))
+                r.checks += 1
+                name = f"{act}→{out}/{loss}"
+                if name not in r.shapes:
+                    r.shapes.append(name)
+    except Exception as exc:
+        r.problem = f"{type(exc).__name__}: {exc}"
+    r.seconds = time.perf_counter() - t0
+    return r
+
+
+def _mlp_error(model, x: np.ndarray, t: np.ndarray) -> float:
+    model.loss(x, t)
+    analytic = model.backward()
+    keys = list(model.params)
+    originals = {k: model.params[k] for k in keys}
+
+    def loss(*arrays):
+        for k, a in zip(keys, arrays):
+            model.params[k] = np.asarray(a, dtype=np.float64).reshape(originals[k].shape)
+        return model.loss(x, t)
+
+    try:
+        numeric = numerical_gradient(loss, *[originals[k] for k in keys])
+    finally:
+        model.params.update(originals)
+    return max(rel_error(analytic[k], n) for k, n in zip(keys, numeric))
+
+
+def run_suite(seeds: int = DEFAULT_SEEDS, classes: list[type[Node]] | None = None,
+              include_mlp: bool | None = None, tol: float = TOL) -> SuiteReport:
+    """Verify ``classes`` (default: every node in the package, plus the MLP row)."""
+    t0 = time.perf_counter()
+    results: list[NodeResult] = []
+    if classes is None:
+        for module, error in import_all_modules():
+            results.append(NodeResult(f"import {module}", "", module, problem=error))
+        classes = discover_nodes()
+        include_mlp = True if include_mlp is None else include_mlp
+    results += [verify_class(c, seeds, tol) for c in classes]
+    if include_mlp:
+        mlp = verify_mlp(seeds, tol)
+        if mlp is not None:
+            results.append(mlp)
+    return SuiteReport(results, tol, seeds, time.perf_counter() - t0)
+
+
+# -- command line ------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable results")
+    parser.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS,
+                        help=f"random seeds per example (default {DEFAULT_SEEDS})")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the suite; exit code 0 if every row passed, 1 otherwise."""
+    report = run_suite(seeds=args.seeds)
+    print(report.to_json() if args.json else report.table())
+    if not report.passed and not args.json:
+        print("verification FAILED: " + ", ".join(r.name for r in report.failures),
+              file=sys.stderr)
+    return 0 if report.passed else 1
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bpcore verify", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

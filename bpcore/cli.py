@@ -101,6 +101,22 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- verify (the suite lives in bpcore/verification.py) ------------------------------------
+
+def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
+    from .verification import add_arguments, run
+
+    p = subparsers.add_parser(
+        "verify",
+        help="check every node's backward against SymPy and finite differences",
+        description="For every node in bpcore (and the MLP), compare the backprop gradient with "
+                    "SymPy's derivative and central finite differences on several shapes and "
+                    "seeds; print the table and exit 1 if any pair disagrees by more than 1e-7.",
+    )
+    add_arguments(p)
+    p.set_defaults(run=run)
+
+
 # -- the parser --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     add_train_parser(subparsers)
-    # more subcommands register here, e.g. add_verify_parser(subparsers)
+    add_verify_parser(subparsers)
+    # more subcommands register here
     return parser
 
 

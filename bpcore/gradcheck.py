@@ -83,7 +83,8 @@ class GradcheckReport:
 
     @property
     def worst(self) -> float:
-        return max(self.errors) if self.errors else 0.0
+        # np.max, not max: a NaN error must come out as the worst (max() can skip it)
+        return float(np.max(self.errors)) if self.errors else 0.0
 
     @property
     def passed(self) -> bool:

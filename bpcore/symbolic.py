@@ -146,7 +146,8 @@ class Check:
 
     @property
     def worst(self) -> float:
-        return max(self.sym_vs_bp, self.bp_vs_fd, self.sym_vs_fd)
+        # np.max, not max: a NaN error must come out as the worst (max() can skip it)
+        return float(np.max([self.sym_vs_bp, self.bp_vs_fd, self.sym_vs_fd]))
 
 
 @dataclass
@@ -161,7 +162,7 @@ class VerificationReport:
 
     @property
     def worst(self) -> float:
-        return max((c.worst for c in self.checks), default=0.0)
+        return float(np.max([c.worst for c in self.checks])) if self.checks else 0.0
 
     @property
     def passed(self) -> bool:

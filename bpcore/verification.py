@@ -100,12 +100,11 @@ class NodeResult:
     @property
     def worst(self) -> float:
         errs = [e for e in (self.sym_vs_bp, self.bp_vs_fd, self.sym_vs_fd) if e is not None]
-        return max(errs)
+        return float(np.max(errs))  # np.max propagates NaN; max() could skip it
 
     @property
     def passed(self) -> bool:
-        # ``not worst > TOL`` so that a NaN error fails too
-        return not self.problem and self.checks > 0 and not self.worst > TOL
+        return not self.problem and self.checks > 0 and self.worst <= TOL  # NaN fails
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -320,3 +320,26 @@ def test_derive_product_rule_and_shapes():
     _, (gW,) = bp.derive(lambda W: (W * W).sum(), "W", shapes=[(2, 2)])
     assert gW.shape == (2, 2)
     assert bp.equal(gW[1, 0], 2 * sp.Symbol("W_{2,1}", real=True))
+
+
+class HalfNaN(Node):
+    """x1 * x2 whose second gradient is NaN: a NaN anywhere must fail the checks."""
+
+    registered = False
+    n_grad = 2
+
+    def forward(self, x1, x2):
+        self.x1, self.x2 = x1, x2
+        return x1 * x2
+
+    def backward(self, dout):
+        return dout * self.x2, dout * math.nan
+
+    def symbolic(self, x1, x2):
+        return x1 * x2
+
+
+def test_a_nan_gradient_in_any_position_fails_the_checks():
+    report = bp.gradcheck(lambda a, b: apply(HalfNaN(), a, b), 1.5, 2.0)
+    assert not report.passed and math.isnan(report.worst)
+    assert not bp.verify_node(HalfNaN(), (1.5, 2.0)).passed

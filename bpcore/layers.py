@@ -340,6 +340,8 @@ class MLP:
         if x.ndim != 2 or x.shape[0] != self.sizes[0]:
             raise ShapeError(f"x has shape {x.shape}, expected ({self.sizes[0]}, m): one column "
                              f"of {self.sizes[0]} features per example")
+        if x.shape[1] == 0:
+            raise ShapeError(f"x has shape {x.shape}: no examples (m = 0 columns)")
         # One reduction instead of an elementwise test: a NaN or inf anywhere makes the sum
         # non-finite. Only then (or on overflow of the sum) run the full, precise check.
         if not math.isfinite(x.sum()):
@@ -364,8 +366,9 @@ class MLP:
                 raise ShapeError(f"labels has shape {t.shape}, expected ({m},): one label per "
                                  f"column of x")
             n_classes = 2 if K == 1 else K  # one output unit: labels 0 and 1
-            lo, hi = t.min(), t.max()
-            if lo < 0 or hi >= n_classes:
+            # One reduction checks both ends: seen as unsigned, a negative label is huge.
+            if t.view(f"u{t.itemsize}").max() >= n_classes:
+                lo, hi = t.min(), t.max()
                 bad = lo if lo < 0 else hi
                 raise ValueError(f"labels must be in 0..{n_classes - 1} (the network has "
                                  f"{K} output unit{'s' if K > 1 else ''}), found {bad}")

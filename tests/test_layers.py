@@ -307,6 +307,12 @@ def test_mlp_input_errors():
         net.loss(x, np.array([0, 1, 2, 3, 0, 1]))
     with pytest.raises(ValueError, match=r"labels must be in 0\.\.2 .* found -1"):
         net.loss(x, np.array([0, 1, 2, -1, 0, 1]))
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.2 .* found -7"):
+        net.loss(x, np.array([0, 1, 2, -7, 0, 1], dtype=np.int8))
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.1 .* found 2"):
+        MLP([4, 1], output="sigmoid", loss="mse").loss(x, np.array([0, 1, 2, 1, 0, 1]))
+    with pytest.raises(ShapeError, match=r"x has shape \(4, 0\): no examples"):
+        net.forward(np.ones((4, 0)))
     with pytest.raises(ShapeError, match=r"labels has shape \(5,\), expected \(6,\)"):
         net.loss(x, np.zeros(5, dtype=int))
     with pytest.raises(TypeError, match="integer classes"):

@@ -371,3 +371,25 @@ def test_bad_cross_entropy_and_one_hot():
         one_hot(np.array([0.0, 1.0]), 2)
     with pytest.raises(ShapeError, match=r"labels have shape \(2, 2\)"):
         one_hot(np.zeros((2, 2), dtype=int), 2)
+
+
+def test_softmax_with_loss_serves_verify_on_a_linear_layer():
+    """One function runs on Values, SymPy arrays and floats: bp.verify compares all three."""
+    from bpcore import verify
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2, 4))
+    labels = np.array([0, 2, 1, 2])
+    report = verify(lambda W, b: softmax_with_loss(W @ x + b, labels),
+                    rng.normal(size=(3, 2)), rng.normal(size=(3, 1)), names=["W", "b"])
+    assert report.passed, report
+    # and the closed form (Y - T) X^T / m, computed here with plain numpy
+    Wv, bv = Value(rng.normal(size=(3, 2))), Value(rng.normal(size=(3, 1)))
+    softmax_with_loss(Wv @ x + bv, labels).backward()
+    z = Wv.data @ x + bv.data
+    e = np.exp(z - z.max(axis=0))
+    Y = e / e.sum(axis=0)
+    T = np.zeros((3, 4))
+    T[labels, np.arange(4)] = 1.0
+    assert rel(Wv.grad, (Y - T) @ x.T / 4) <= REL
+    assert rel(bv.grad, (Y - T).sum(axis=1, keepdims=True) / 4) <= REL

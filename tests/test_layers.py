@@ -13,6 +13,8 @@ import warnings
 import matplotlib
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
@@ -252,6 +254,32 @@ def test_float32_stays_float32(output, loss):
         np.testing.assert_allclose(p, net64.params[k], rtol=1e-6, atol=1e-7)
 
 
+@settings(max_examples=30, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5), m=st.integers(1, 6),
+       head=st.sampled_from([("softmax", "softmax_ce"), ("sigmoid", "mse"),
+                             ("identity", "mse"), ("sigmoid", "bce")]),
+       activation=st.sampled_from(["relu", "sigmoid", "tanh"]),
+       dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**16))
+def test_mlp_any_shape_gives_grads_shaped_like_params(sizes, m, head, activation, dtype, seed):
+    output, loss = head
+    if output == "softmax" and sizes[-1] < 2:
+        sizes = sizes[:-1] + [2]
+    net = MLP(sizes, activation=activation, output=output, loss=loss, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(sizes[0], m))
+    labels = rng.integers(0, max(sizes[-1], 2), size=m)
+    out = net.forward(x)
+    assert out.shape == (sizes[-1], m) and out.dtype == dtype
+    assert np.isfinite(net.loss(x, labels))
+    grads = net.backward()
+    assert list(grads) == list(net.params)
+    for k, g in grads.items():
+        assert g.shape == net.params[k].shape and g.dtype == dtype
+        assert np.all(np.isfinite(g))
+    pred = net.predict(x)
+    assert pred.shape == (m,) and pred.min() >= 0 and pred.max() < max(sizes[-1], 2)
+
+
 def test_mlp_extreme_inputs_give_finite_loss_without_warnings():
     net = MLP([2, 3, 3], seed=0)
     x = np.array([[1e3, -1e3], [-1e3, 1e3]])
@@ -393,6 +421,10 @@ def test_blocks_figure_draws_every_block_and_cache():
         assert f"$dW^{{[{k}]}}, db^{{[{k}]}}$" in texts
         assert any(t.startswith("cache") and f"z^{{[{k}]}}" in t for t in texts)
     plt.close(fig)
+    for n in (1, 6):
+        fig = draw_blocks(n, activations=[r"\mathrm{ReLU}"] * n)
+        assert sum(t.get_text().startswith("layer ") for t in fig.axes[0].texts) == 2 * n
+        plt.close(fig)
     with pytest.raises(ValueError, match="n_layers"):
         draw_blocks(0)
     with pytest.raises(ValueError, match="activations has 1 entries, expected 2"):

@@ -408,17 +408,26 @@ class MLP:
 
     @staticmethod
     def _softmax_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stable softmax: shifted logits s = z - max z, probabilities p, and log Σ exp(s)."""
-        s = z - z.max(axis=0, keepdims=True)  # largest logit 0: exp never overflows
+        """Stable softmax pieces: shifted logits s = z - max z, e = exp(s) and Σ e per column.
+
+        Probabilities are e / Σe and log-probabilities s - log Σe; nothing overflows, because
+        the largest shifted logit is 0.
+        """
+        s = z - z.max(axis=0, keepdims=True)
         e = np.exp(s)
-        total = e.sum(axis=0, keepdims=True)
-        return s, e / total, np.log(total)
+        return s, e, e.sum(axis=0, keepdims=True)
 
     def forward(self, x: object) -> np.ndarray:
-        """Output activations, shape (n^[L], m): class probabilities for a softmax output."""
+        """Output activations, shape (n^[L], m): class probabilities for a softmax output.
+
+        The blocks' caches now belong to this x, so a later :meth:`backward` needs a new
+        :meth:`loss` call first.
+        """
         a = self._forward(self._check_x(x))
+        self._cache = None
         if self.output == "softmax":
-            return self._softmax_parts(a)[1]
+            _, e, total = self._softmax_parts(a)
+            return e / total
         if self._fused:
             return _sigmoid(a)
         return a
@@ -434,12 +443,14 @@ class MLP:
         labels, T = self._check_targets(t, m)
         out = self._forward(x)
         if self.output == "softmax":
-            s, p, log_total = self._softmax_parts(out)
+            s, e, total = self._softmax_parts(out)
+            log_total = np.log(total)
             if labels is not None:
                 loss = float(log_total.sum() - s[labels, self._column_index(m)].sum()) / m
             else:
                 loss = -float(np.sum(T * (s - log_total))) / m
-            self._cache = (p, labels, T)
+            # The probabilities e / total are formed in backward, in the array that becomes dz.
+            self._cache = ((e, total), labels, T)
             return loss
         if T is None:
             T = self._dense(labels, m)
@@ -461,19 +472,24 @@ class MLP:
         gradient of the mean loss, same keys, shapes and dtype as ``params``.
         """
         if self._cache is None:
-            raise RuntimeError("call loss(x, t) before backward()")
+            raise RuntimeError("call loss(x, t) before backward() (a forward, predict or "
+                               "accuracy call since the last loss() replaces its caches)")
         first, labels, T = self._cache
         blocks = self.blocks
         grads = dict.fromkeys(self.params)  # same key order as params
-        m = first.shape[1]
+        m = blocks[-1].z.shape[1]
         # The per-example output gradient (a - t) is divided by m once, here: from then on the
         # blocks pass true gradients dL/da = da/m back and need no 1/m of their own. The result
         # is the same dW = (1/m) dz a_prevᵀ, one multiplication per layer cheaper.
-        if labels is not None:  # softmax with integer labels: dz = p - onehot(t), in a copy
-            da = first.copy()
-            da[labels, self._column_index(m)] -= 1
+        if self.output == "softmax":  # dz = p - t, with p = e / Σe formed in place
+            e, total = first
+            da = e / total
+            if labels is not None:
+                da[labels, self._column_index(m)] -= 1
+            else:
+                da -= T
             da *= 1.0 / m
-        elif T is not None:  # fused output (softmax/sigmoid with its loss): dz = a - t
+        elif T is not None:  # sigmoid with binary cross-entropy: dz = a - t
             da = first - T
             da *= 1.0 / m
         else:  # MSE: per-example da = a - t, computed in loss()

@@ -353,6 +353,10 @@ def test_mlp_input_errors():
         net.loss(x, t)
     with pytest.raises(RuntimeError, match=r"call loss\(x, t\) before backward"):
         MLP([2, 2]).backward()
+    net.loss(x, np.zeros(6, dtype=int))
+    net.predict(x)  # replaces the caches the loss left for backward
+    with pytest.raises(RuntimeError, match=r"call loss\(x, t\) before backward"):
+        net.backward()
 
 
 def test_mlp_constructor_errors():

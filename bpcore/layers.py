@@ -206,6 +206,8 @@ class LayerBlock(Node):
     def forward(self, a_prev, W, b):
         a_prev, W, b = _as_float(a_prev, "a_prev"), _as_float(W, "W"), _as_float(b, "b")
         _check_affine_inputs(a_prev, W, b)
+        if a_prev.shape[1] == 0:  # dW and db are means over the columns: m must be >= 1
+            raise ShapeError(f"a_prev has shape {a_prev.shape}: no examples (m = 0 columns)")
         return self._forward(a_prev, W, b)
 
     def backward(self, da):

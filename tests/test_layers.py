@@ -312,6 +312,8 @@ def test_block_and_affine_shape_errors_name_the_array():
             node.forward(np.ones(4), W, b)
         with pytest.raises(ValueError, match=r"a_prev has 4 non-finite"):
             node.forward(np.array([[1.0, np.nan]] * 4), W, b)
+    with pytest.raises(ShapeError, match=r"a_prev has shape \(4, 0\): no examples"):
+        LayerBlock("relu").forward(np.ones((4, 0)), W, b)
     block = LayerBlock("tanh")
     with pytest.raises(RuntimeError, match="before forward"):
         block.backward(np.ones((3, 2)))

@@ -63,23 +63,32 @@ class Optimizer:
             raise KeyError(
                 f"grads must have the same keys as params: missing {missing}, unexpected {extra}"
             )
-        pairs = []
+        # Fast path (every training step): arrays of matching shapes. This runs once per
+        # minibatch, so it stays a plain shape comparison per key.
         for key, w in params.items():
-            g = grads[key]
+            if type(w) is not np.ndarray or getattr(grads[key], "shape", None) != w.shape:
+                grads = self._checked(params, grads)  # raises, or converts lists to arrays
+                break
+        # every pair was checked before any parameter changes: a bad call changes nothing
+        self.t += 1
+        for key, w in params.items():
+            self.update(key, w, grads[key])
+
+    @staticmethod
+    def _checked(params: dict, grads: dict) -> dict[str, np.ndarray]:
+        """The slow path: name the first bad entry, or return grads as arrays."""
+        out = {}
+        for key, w in params.items():
             if not isinstance(w, np.ndarray):
                 raise TypeError(f"params[{key!r}] must be a numpy array (updated in place)")
-            if not isinstance(g, np.ndarray) or g.dtype != w.dtype:
-                g = np.asarray(g, dtype=w.dtype)
+            g = np.asarray(grads[key], dtype=w.dtype)
             if g.shape != w.shape:
                 raise ShapeError(
                     f"grads[{key!r}] has shape {g.shape}, expected {w.shape} (the shape of "
                     f"params[{key!r}])"
                 )
-            pairs.append((key, w, g))
-        # every pair was checked before any parameter changes: a bad call changes nothing
-        self.t += 1
-        for key, w, g in pairs:
-            self.update(key, w, g)
+            out[key] = g
+        return out
 
     def update(self, key: str, w: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError

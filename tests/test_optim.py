@@ -166,3 +166,13 @@ def test_float32_parameters_stay_float32():
     Adam(0.1).step(params, {"W": np.ones((2, 2))})
     assert params["W"].dtype == np.float32
     np.testing.assert_allclose(params["W"], 0.9, rtol=1e-6)
+
+
+def test_list_gradients_are_accepted_and_non_array_params_refused():
+    params = {"w": np.zeros(2)}
+    SGD(0.1).step(params, {"w": [1.0, -2.0]})  # converted to an array of the param's dtype
+    np.testing.assert_allclose(params["w"], [-0.1, 0.2], rtol=0, atol=TOL)
+    with pytest.raises(TypeError, match=r"params\['w'\] must be a numpy array"):
+        SGD(0.1).step({"w": [0.0, 0.0]}, {"w": np.ones(2)})  # a list cannot be updated in place
+    with pytest.raises(ShapeError, match=r"grads\['w'\] has shape \(3,\), expected \(2,\)"):
+        SGD(0.1).step({"w": np.zeros(2)}, {"w": [1.0, 2.0, 3.0]})

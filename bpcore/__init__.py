@@ -17,6 +17,7 @@ from .arith import (
     SumNode,
 )
 from .checks import ShapeError
+from .data import load_digits_split, minibatches
 from .gradcheck import gradcheck, numerical_gradient, rel_error
 from .init import initialise
 from .layers import MLP, Affine, Identity, LayerBlock
@@ -35,7 +36,9 @@ from .losses import (
 )
 from .node import Node, all_node_classes
 from .ops import exp, log, relu, sigmoid, tanh
+from .optim import SGD, Adam, Momentum, RMSprop
 from .symbolic import Derivation, backward_derivation, derive, equal, verify, verify_node
+from .train import History, fit
 from .value import Value, topological_order
 
 __all__ = [
@@ -47,5 +50,6 @@ __all__ = [
     "CrossEntropy", "MSE", "Softmax", "SoftmaxWithLoss", "log_softmax", "logsumexp", "mse_loss",
     "one_hot", "softmax", "softmax_cross_entropy", "softmax_with_loss",
     "Affine", "Identity", "LayerBlock", "MLP", "initialise",
+    "SGD", "Adam", "History", "Momentum", "RMSprop", "fit", "load_digits_split", "minibatches",
 ]
 __version__ = "0.1.0"

@@ -35,7 +35,7 @@ class AddNode(Node):
     n_grad = 2
 
     def forward(self, x1, x2):
-        if isinstance(x1, float) and isinstance(x2, float):  # is_scalar, inlined: hot path
+        if is_scalar(x1) and is_scalar(x2):
             self.shapes = None
             return x1 + x2
         broadcast_shape(np.asarray(x1), np.asarray(x2), "add")
@@ -69,17 +69,15 @@ class MulNode(Node):
     n_grad = 2
 
     def forward(self, x1, x2):
-        if not (isinstance(x1, float) and isinstance(x2, float)):  # is_scalar, inlined
+        if not (is_scalar(x1) and is_scalar(x2)):
             broadcast_shape(np.asarray(x1), np.asarray(x2), "multiply")
-        self.x1 = x1
-        self.x2 = x2
+        self.x1, self.x2 = x1, x2
         return x1 * x2
 
     def backward(self, dout):
-        x1, x2 = self.x1, self.x2
-        if isinstance(x1, float) and isinstance(x2, float):
-            return dout * x2, dout * x1
-        dx1, dx2 = dout * x2, dout * x1
+        dx1, dx2 = dout * self.x2, dout * self.x1
+        if is_scalar(self.x1) and is_scalar(self.x2):
+            return dx1, dx2
         return unbroadcast(dx1, _shape(self.x1)), unbroadcast(dx2, _shape(self.x2))
 
     def symbolic(self, x1, x2):

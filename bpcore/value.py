@@ -144,7 +144,15 @@ class Value:
         order = _interior_order(self)
         self.grad = self.grad + seed if self.node is None else seed
         for v in reversed(order):
-            for parent, g in zip(v.parents, v.node.backward(v.grad)):
+            grads = v.node.backward(v.grad)
+            parents = v.parents
+            if len(parents) == 2:  # most nodes of a scalar graph; unrolled, zip() is slower
+                p = parents[0]
+                p.grad = p.grad + grads[0]
+                p = parents[1]
+                p.grad = p.grad + grads[1]
+                continue
+            for parent, g in zip(parents, grads):
                 parent.grad = parent.grad + g
 
     def zero_grad(self) -> None:
@@ -182,7 +190,7 @@ def topological_order(root: Value) -> list[Value]:
     stack = [root]
     while stack:
         v = stack[-1]
-        for p in v.parents:
+        for p in reversed(v.parents):  # last input first: the order figures were laid out in
             if p not in visited:
                 visited.add(p)
                 stack.append(p)
@@ -205,7 +213,7 @@ def _interior_order(root: Value) -> list[Value]:
     stack = [root]
     while stack:
         v = stack[-1]
-        for p in v.parents:
+        for p in reversed(v.parents):  # the same order as topological_order
             if p.node is not None and p not in visited:
                 visited.add(p)
                 stack.append(p)

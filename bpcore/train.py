@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .checks import ShapeError
 from .data import minibatches
 from .optim import Optimizer
 
@@ -82,6 +83,9 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
                         f"{type(optimizer).__name__}")
     if (X_val is None) != (y_val is None):
         raise ValueError("give both X_val and y_val, or neither")
+    _check_examples(X, y, "X", "y")
+    if X_val is not None:
+        _check_examples(X_val, y_val, "X_val", "y_val")
     rng = np.random.default_rng(seed)
     history = History()
     bar = _progress_bar(epochs, progress)
@@ -114,6 +118,20 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
         if bar is not None:
             bar.close()
     return history
+
+
+def _check_examples(X: object, y: object, x_name: str, y_name: str) -> None:
+    """Examples as columns: X of shape (n, m) with m >= 1, y with m labels (or (K, m))."""
+    shape, y_shape = np.shape(X), np.shape(y)
+    if len(shape) != 2:
+        raise ShapeError(f"{x_name} has shape {shape}, expected (n_features, m): one column per "
+                         "example")
+    if shape[1] == 0:
+        raise ValueError(f"{x_name} has no examples (shape {shape}): nothing to train or "
+                         "evaluate on")
+    if len(y_shape) not in (1, 2) or y_shape[-1] != shape[1]:
+        raise ShapeError(f"{y_name} has shape {y_shape} but {x_name} has {shape[1]} examples "
+                         f"(columns); expected ({shape[1]},) or (K, {shape[1]})")
 
 
 def _progress_bar(total: int, enabled: bool):

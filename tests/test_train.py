@@ -204,3 +204,14 @@ def test_fit_trains_bpcores_mlp_with_every_optimizer():
         # halve the loss on these separable clusters, and classify them
         assert history.loss[-1] < 0.5 * start, opt
         assert history.train_acc[-1] > 0.95, opt
+
+
+def test_fit_refuses_empty_or_mismatched_data():
+    X, y = blobs(0, m=30)
+    with pytest.raises(ValueError, match=r"X has no examples \(shape \(2, 0\)\)"):
+        fit(SoftmaxRegression(2, 3), X[:, :0], y[:0], epochs=1, batch_size=8, optimizer=SGD(0.1))
+    with pytest.raises(ShapeError, match=r"y_val has shape \(4,\) but X_val has 5 examples"):
+        fit(SoftmaxRegression(2, 3), X, y, epochs=1, batch_size=8, optimizer=SGD(0.1),
+            X_val=X[:, :5], y_val=y[:4])
+    with pytest.raises(ShapeError, match=r"X has shape \(30,\), expected \(n_features, m\)"):
+        fit(SoftmaxRegression(2, 3), X[0], y, epochs=1, batch_size=8, optimizer=SGD(0.1))

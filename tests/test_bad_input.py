@@ -368,6 +368,14 @@ def test_optimiser_step_checks_keys_and_shapes_before_changing_anything():
         np.testing.assert_array_equal(params[k], before[k])
 
 
+@pytest.mark.xfail(strict=False, reason="gap: integer params reach numpy's in-place update and "
+                   "fail with UFuncTypeError 'Cannot cast ufunc subtract output ...' that does "
+                   "not name the parameter (bpcore/optim.py)")
+def test_optimiser_step_names_integer_params():
+    with pytest.raises(TypeError, match=r"params\['W'\]"):
+        SGD(0.1).step({"W": np.ones((2, 2), dtype=int)}, {"W": np.ones((2, 2))})
+
+
 # -- fit ----------------------------------------------------------------------------------------
 @pytest.fixture
 def data():
@@ -405,13 +413,33 @@ def test_fit_integer_features_work(data):
     assert len(history.loss) == 2 and all(np.isfinite(history.loss))
 
 
-@pytest.mark.xfail(strict=False, reason="gap: fit on a batch with no columns ends in "
-                   "ZeroDivisionError('float division by zero') instead of naming the empty "
-                   "batch (bpcore/train.py)")
 def test_fit_refuses_an_empty_training_set(data):
     X, y = data
-    with pytest.raises((ValueError, ShapeError), match="no examples|empty"):
+    with pytest.raises(ValueError, match=r"X has no examples \(shape \(3, 0\)\)"):
         fit(MLP([3, 4, 2]), X[:, :0], y[:0], 1, 5, SGD(0.1))
+
+
+@pytest.mark.xfail(strict=False, reason="gap: fit(X as a nested list) fails with "
+                   "AttributeError: 'list' object has no attribute 'ndim' (bpcore/train.py, "
+                   "bpcore/data.py minibatches)")
+def test_fit_accepts_or_names_a_list_of_lists(data):
+    X, y = data
+    try:
+        history = fit(MLP([3, 4, 2]), X.tolist(), y, 1, 5, SGD(0.1))
+    except TypeError as exc:
+        assert "X" in str(exc)
+    else:
+        assert np.isfinite(history.loss[0])
+
+
+# -- drawing -----------------------------------------------------------------------------------
+@pytest.mark.xfail(strict=False, reason="gap: draw_graph(3.0) fails with AttributeError: "
+                   "'float' object has no attribute 'parents' (bpcore/draw.py)")
+def test_draw_graph_needs_a_value():
+    from bpcore.draw import draw_graph
+
+    with pytest.raises(TypeError, match="Value"):
+        draw_graph(3.0)
 
 
 # -- command line ---------------------------------------------------------------------------------

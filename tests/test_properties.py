@@ -20,7 +20,9 @@ kink at 0 (100 times the finite-difference step; differences straddling the kink
 slope 1/2, while the derivative there is only a convention) -- and that convention (derivative
 0 at exactly 0) has its own test. Large magnitudes (|x| up to 1e3 for sigmoid, tanh and softmax
 logits) are checked against independent stable formulas, with numpy warnings turned into
-errors.
+errors. Finally, random straight-line programs over a few scalar Values (every step may reuse
+any earlier value, so fan-out and shared subexpressions are everywhere) check the graph's
+topological order and gradient sums against finite differences of the same program on floats.
 """
 
 from __future__ import annotations
@@ -356,3 +358,67 @@ def test_softmax_with_loss_at_large_logits(shape, offset, data):
     shifted = bp.SoftmaxWithLoss()
     shifted.forward(z - z.max(axis=0), labels)
     np.testing.assert_allclose(shifted.backward(1.0)[0], dz, rtol=1e-9, atol=1e-15)
+
+
+# -- random graphs: the Value machinery (topological order, fan-out sums) ------------------------
+OPS = ("add", "sub", "mul_tanh", "neg", "sigmoid", "half")
+
+
+def run_program(program, inputs, ops):
+    """Evaluate a straight-line program; every step may reuse any earlier value (fan-out).
+
+    ``ops`` supplies tanh and sigmoid: bpcore's dispatchers for Values, math for floats.
+    Products go through tanh so that values stay bounded however the program is drawn.
+    """
+    vals = list(inputs)
+    for op, i, j in program:
+        a, b = vals[i % len(vals)], vals[j % len(vals)]
+        if op == "add":
+            vals.append(a + b)
+        elif op == "sub":
+            vals.append(a - b)
+        elif op == "mul_tanh":
+            vals.append(ops.tanh(a * b))
+        elif op == "neg":
+            vals.append(-a)
+        elif op == "sigmoid":
+            vals.append(ops.sigmoid(a))
+        else:
+            vals.append(a * 0.5)
+    # the output uses the last three values, so most of the program feeds it
+    return vals[-1] + vals[-2] * vals[-3] if len(vals) >= 3 else vals[-1]
+
+
+class FloatOps:
+    @staticmethod
+    def tanh(x):
+        return math.tanh(x)
+
+    @staticmethod
+    def sigmoid(x):
+        return 1.0 / (1.0 + math.exp(-x))
+
+
+PROGRAMS = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 50), st.integers(0, 50)),
+                    min_size=1, max_size=25)
+
+
+@SETTINGS
+@given(program=PROGRAMS, xs=st.lists(floats(-2, 2), min_size=1, max_size=4))
+def test_random_graphs_backprop_matches_central_differences(program, xs):
+    leaves = [bp.Value(x) for x in xs]
+    out = run_program(program, leaves, bp)
+    out.backward()
+    backprop = np.array([v.grad for v in leaves])
+    numeric = np.array(numerical_gradient(lambda *a: run_program(program, a, FloatOps), *xs))
+    # floor as in noise_scale: the checked scalar and the inputs set FD's absolute noise
+    scale = max(1.0, abs(out.data), max(abs(x) for x in xs))
+    err = np.linalg.norm(backprop - numeric) / max(np.linalg.norm(backprop),
+                                                   np.linalg.norm(numeric), NOISE_FLOOR * scale)
+    assert err < TOL, (program, xs, backprop, numeric)
+    # a second backward adds the same gradients again (leaves accumulate). With fan-out the
+    # contributions are summed in a different grouping, so allow rounding relative to the
+    # largest gradient instead of demanding exact equality.
+    out.backward()
+    atol = 1e-12 * max(1.0, float(np.max(np.abs(backprop))))
+    np.testing.assert_allclose([v.grad for v in leaves], 2 * backprop, rtol=1e-12, atol=atol)

@@ -192,38 +192,46 @@ def verify_class(cls: type[Node], seeds: int = DEFAULT_SEEDS, tol: float = TOL) 
     r = NodeResult(cls.__name__, getattr(cls, "formula", "") or "", cls.__module__)
     t0 = time.perf_counter()
     try:
-        if not r.formula:
-            r.problem = "no formula"
         for seed in range(seeds):
-            try:
-                examples = cls.examples(np.random.default_rng(seed))
-            except NotImplementedError:
-                r.problem = "no examples()"
-                break
+            examples = cls.examples(np.random.default_rng(seed))
             if not examples:
-                r.problem = "examples() is empty"
-                break
+                raise _Missing("examples() is empty")
             for node, inputs in examples:
-                try:
-                    rep = verify_node(node, inputs, tol=tol, seed=seed)
-                except NotImplementedError:
-                    r.problem = "no symbolic form"
-                    break
-                r.checks += 1
-                shape = _shape_text(tuple(inputs), node.n_grad)
-                if shape not in r.shapes:
-                    r.shapes.append(shape)
-                for c in rep.checks:
-                    r.sym_vs_bp = _worse(r.sym_vs_bp, c.sym_vs_bp)
-                    r.bp_vs_fd = _worse(r.bp_vs_fd, c.bp_vs_fd)
-                    r.sym_vs_fd = _worse(r.sym_vs_fd, c.sym_vs_fd)
-            if r.problem and r.problem != "no formula":
-                break
+                _add_checks(r, node, inputs, verify_node(node, inputs, tol=tol, seed=seed))
     except Exception as exc:  # report, do not crash: the other nodes still get checked
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        r.problem = f"{type(exc).__name__}: {exc} ({last.name}, line {last.lineno})"
+        r.problem = _describe(exc)
+    if not r.formula and not r.problem:
+        r.problem = "no formula"
     r.seconds = time.perf_counter() - t0
     return r
+
+
+class _Missing(Exception):
+    """A node lacks something the suite needs (reported as a failure)."""
+
+
+def _describe(exc: Exception) -> str:
+    """A one-line failure reason; the base class's NotImplementedError means a missing part."""
+    if isinstance(exc, _Missing):
+        return str(exc)
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    if isinstance(exc, NotImplementedError) and where.name == "examples":
+        return "no examples()"
+    if isinstance(exc, NotImplementedError) and where.name == "symbolic":
+        return "no symbolic form"
+    return f"{type(exc).__name__}: {exc} ({where.name}, line {where.lineno})"
+
+
+def _add_checks(r: NodeResult, node: Node, inputs, report) -> None:
+    """Fold one example's errors into the node's worst errors."""
+    r.checks += 1
+    shape = _shape_text(tuple(inputs), node.n_grad)
+    if shape not in r.shapes:
+        r.shapes.append(shape)
+    for c in report.checks:
+        r.sym_vs_bp = _worse(r.sym_vs_bp, c.sym_vs_bp)
+        r.bp_vs_fd = _worse(r.bp_vs_fd, c.bp_vs_fd)
+        r.sym_vs_fd = _worse(r.sym_vs_fd, c.sym_vs_fd)
 
 
 def _worse(old: float | None, new: float) -> float:

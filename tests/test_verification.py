@@ -228,3 +228,16 @@ def test_console_script_is_installed():
                           timeout=120)
     assert proc.returncode == 0
     assert "--json" in proc.stdout and "--seeds" in proc.stdout
+
+
+class BackwardNotImplemented(Square):
+    registered = False
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+
+def test_a_missing_backward_is_not_mistaken_for_a_missing_symbolic_form():
+    r = verify_class(BackwardNotImplemented, seeds=1)
+    assert not r.passed
+    assert r.problem.startswith("NotImplementedError") and "(backward, line" in r.problem

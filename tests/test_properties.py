@@ -41,7 +41,7 @@ from bpcore.gradcheck import numerical_gradient
 from bpcore.verification import discover_nodes
 
 TOL = 1e-7
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -75,6 +75,9 @@ def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
     Call ``root.backward()`` first to see gradients (``show_grad=False`` draws values only).
     Readable up to about 20 operation nodes.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph needs the Value at the end of a recorded graph, got "
+                        f"{type(root).__name__}")
     order = topological_order(root)
     if sum(v.node is not None for v in order) > 40:
         raise ValueError("graph too large to draw readably (more than 40 operation nodes)")

@@ -433,12 +433,11 @@ def test_fit_accepts_or_names_a_list_of_lists(data):
 
 
 # -- drawing -----------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=False, reason="gap: draw_graph(3.0) fails with AttributeError: "
-                   "'float' object has no attribute 'parents' (bpcore/draw.py)")
 def test_draw_graph_needs_a_value():
     from bpcore.draw import draw_graph
 
-    with pytest.raises(TypeError, match="Value"):
+    with pytest.raises(TypeError, match="draw_graph needs the Value at the end of a recorded "
+                       "graph, got float"):
         draw_graph(3.0)
 
 

@@ -83,8 +83,10 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
                         f"{type(optimizer).__name__}")
     if (X_val is None) != (y_val is None):
         raise ValueError("give both X_val and y_val, or neither")
+    X, y = np.asarray(X), np.asarray(y)  # nested lists work too; minibatches slice arrays
     _check_examples(X, y, "X", "y")
     if X_val is not None:
+        X_val, y_val = np.asarray(X_val), np.asarray(y_val)
         _check_examples(X_val, y_val, "X_val", "y_val")
     rng = np.random.default_rng(seed)
     history = History()

@@ -419,17 +419,11 @@ def test_fit_refuses_an_empty_training_set(data):
         fit(MLP([3, 4, 2]), X[:, :0], y[:0], 1, 5, SGD(0.1))
 
 
-@pytest.mark.xfail(strict=False, reason="gap: fit(X as a nested list) fails with "
-                   "AttributeError: 'list' object has no attribute 'ndim' (bpcore/train.py, "
-                   "bpcore/data.py minibatches)")
-def test_fit_accepts_or_names_a_list_of_lists(data):
+def test_fit_accepts_nested_lists_like_arrays(data):
     X, y = data
-    try:
-        history = fit(MLP([3, 4, 2]), X.tolist(), y, 1, 5, SGD(0.1))
-    except TypeError as exc:
-        assert "X" in str(exc)
-    else:
-        assert np.isfinite(history.loss[0])
+    from_lists = fit(MLP([3, 4, 2]), X.tolist(), y.tolist(), 2, 5, SGD(0.1))
+    from_arrays = fit(MLP([3, 4, 2]), X, y, 2, 5, SGD(0.1))
+    assert from_lists.loss == from_arrays.loss
 
 
 # -- drawing -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from .checks import check_finite
 from .node import Node, elementwise, is_scalar
 
 #: Beyond this |x|, exp(-|x|) < 1e-304: sigmoid is 0 or 1 to float64 precision, and computing
@@ -27,6 +28,16 @@ _EXP_CUTOFF = 700.0
 def _as_number(x):
     """Python ints become floats so that they take the scalar fast path."""
     return float(x) if isinstance(x, int) and not isinstance(x, bool) else x
+
+
+def _finite(x, node: str):
+    """Refuse NaN and infinity with a message naming the node (never a silent NaN output)."""
+    if is_scalar(x):
+        if not math.isfinite(x):
+            raise ValueError(f"{node} input is non-finite: {x}")
+    elif isinstance(x, np.ndarray) and x.dtype != object:
+        check_finite(x, f"{node} input")
+    return x
 
 
 def _symbolic(f, x):
@@ -77,7 +88,7 @@ class Sigmoid(Node):
     formula = r"y = \sigma(x) = \frac{1}{1 + e^{-x}}"
 
     def forward(self, x):
-        self.y = sigmoid_numeric(x)
+        self.y = sigmoid_numeric(_finite(x, "Sigmoid"))
         return self.y
 
     def backward(self, dout):
@@ -117,7 +128,7 @@ class Tanh(Node):
     formula = r"y = \tanh x"
 
     def forward(self, x):
-        self.y = tanh_numeric(x)
+        self.y = tanh_numeric(_finite(x, "Tanh"))
         return self.y
 
     def backward(self, dout):
@@ -156,7 +167,7 @@ class ReLU(Node):
     formula = r"y = \max(0, x)"
 
     def forward(self, x):
-        self.x = x
+        self.x = _finite(x, "ReLU")
         return relu_numeric(x)
 
     def backward(self, dout):

@@ -66,7 +66,8 @@ class Optimizer:
         # Fast path (every training step): arrays of matching shapes. This runs once per
         # minibatch, so it stays a plain shape comparison per key.
         for key, w in params.items():
-            if type(w) is not np.ndarray or getattr(grads[key], "shape", None) != w.shape:
+            if (type(w) is not np.ndarray or w.dtype.kind != "f"
+                    or getattr(grads[key], "shape", None) != w.shape):
                 grads = self._checked(params, grads)  # raises, or converts lists to arrays
                 break
         # every pair was checked before any parameter changes: a bad call changes nothing
@@ -81,6 +82,9 @@ class Optimizer:
         for key, w in params.items():
             if not isinstance(w, np.ndarray):
                 raise TypeError(f"params[{key!r}] must be a numpy array (updated in place)")
+            if w.dtype.kind != "f":
+                raise TypeError(f"params[{key!r}] must be a floating-point array (it is "
+                                f"updated in place), got dtype {w.dtype}")
             g = np.asarray(grads[key], dtype=w.dtype)
             if g.shape != w.shape:
                 raise ShapeError(

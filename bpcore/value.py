@@ -56,41 +56,13 @@ class Value:
     # ``+`` and ``*`` of two float Values are most of a scalar graph, so they skip the generic
     # operand checks of :func:`apply` (the result is the same: a recorded node, its parents).
     def __add__(self, other):
-        if type(other) is float:
-            other = Value(other)
-        if type(other) is Value:
-            x1 = self.data
-            x2 = other.data
-            if type(x1) is float and type(x2) is float:
-                node = AddNode()
-                out = _new_value(Value)  # Value(data, node=node, parents=...) without the checks
-                out.data = node.forward(x1, x2)
-                out.grad = 0.0
-                out.label = ""
-                out.node = node
-                out.parents = (self, other)
-                return out
-        return apply(AddNode(), self, other)
+        return _binary(AddNode(), self, other)
 
     def __radd__(self, other):
         return apply(AddNode(), other, self)
 
     def __mul__(self, other):
-        if type(other) is float:
-            other = Value(other)
-        if type(other) is Value:
-            x1 = self.data
-            x2 = other.data
-            if type(x1) is float and type(x2) is float:
-                node = MulNode()
-                out = _new_value(Value)  # Value(data, node=node, parents=...) without the checks
-                out.data = node.forward(x1, x2)
-                out.grad = 0.0
-                out.label = ""
-                out.node = node
-                out.parents = (self, other)
-                return out
-        return apply(MulNode(), self, other)
+        return _binary(MulNode(), self, other)
 
     def __rmul__(self, other):
         return apply(MulNode(), other, self)
@@ -170,6 +142,24 @@ class Value:
 
     def __bool__(self) -> bool:
         raise TypeError("a Value has no truth value: compare .data instead")
+
+
+def _binary(node: Node, x: Value, other: object) -> Value:
+    """``x + other`` or ``x * other``: the float fast path, else the checked :func:`apply`."""
+    if type(other) is float:
+        other = Value(other)
+    if type(other) is Value:
+        x1 = x.data
+        x2 = other.data
+        if type(x1) is float and type(x2) is float:
+            out = _new_value(Value)  # Value(data, node=node, parents=...) without the checks
+            out.data = node.forward(x1, x2)
+            out.grad = 0.0
+            out.label = ""
+            out.node = node
+            out.parents = (x, other)
+            return out
+    return apply(node, x, other)
 
 
 def apply(node: Node, *operands: object) -> Value:

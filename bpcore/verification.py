@@ -323,8 +323,10 @@ def run_suite(seeds: int = DEFAULT_SEEDS, classes: list[type[Node]] | None = Non
 
 # -- command line ------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .cli import positive_int  # cli imports this module lazily; no import cycle
+
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
-    parser.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS,
+    parser.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS,
                         help=f"random seeds per example (default {DEFAULT_SEEDS})")
 
 
@@ -336,16 +338,6 @@ def run(args: argparse.Namespace) -> int:
         print("verification FAILED: " + ", ".join(r.name for r in report.failures),
               file=sys.stderr)
     return 0 if report.passed else 1
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

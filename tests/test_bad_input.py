@@ -17,8 +17,9 @@ Decisions this file pins down:
   losses, the MLP); the plain affine node returns the correct (empty / zero) result.
 * **Learning rates** must be positive and finite, everywhere they can be given.
 
-Known gaps (found by this sweep, reported, marked ``xfail`` with the reason; ``strict=False`` so
-that the owner's fix turns them into XPASS rather than breaking the build).
+The gaps this sweep found (NaN through the activation nodes, integer parameters in the
+optimisers, lists in ``fit``, a non-Value in ``draw_graph``) are fixed; their tests are plain
+tests.
 """
 
 from __future__ import annotations
@@ -181,8 +182,6 @@ def test_loss_functions_bad_input(make, error, match):
         make()
 
 
-@pytest.mark.xfail(strict=False, reason="gap: elementwise activation nodes pass NaN through "
-                   "silently instead of naming it (bpcore/activations.py)")
 @pytest.mark.parametrize("node", [bp.Sigmoid(), bp.Tanh(), bp.ReLU()])
 def test_activation_nodes_refuse_nan(node):
     with pytest.raises(ValueError, match="non-finite"):
@@ -368,9 +367,6 @@ def test_optimiser_step_checks_keys_and_shapes_before_changing_anything():
         np.testing.assert_array_equal(params[k], before[k])
 
 
-@pytest.mark.xfail(strict=False, reason="gap: integer params reach numpy's in-place update and "
-                   "fail with UFuncTypeError 'Cannot cast ufunc subtract output ...' that does "
-                   "not name the parameter (bpcore/optim.py)")
 def test_optimiser_step_names_integer_params():
     with pytest.raises(TypeError, match=r"params\['W'\]"):
         SGD(0.1).step({"W": np.ones((2, 2), dtype=int)}, {"W": np.ones((2, 2))})

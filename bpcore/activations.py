@@ -23,6 +23,8 @@ from .node import Node, elementwise, is_scalar
 #: Beyond this |x|, exp(-|x|) < 1e-304: sigmoid is 0 or 1 to float64 precision, and computing
 #: the exponential would only raise numpy's underflow flag, so the tail is set to 0 directly.
 _EXP_CUTOFF = 700.0
+#: For float32 the same idea needs a smaller cutoff: exp(-x) is below float32's tiny past ~87.
+_UNDERFLOW = {t: float(-np.log(np.finfo(t).tiny)) for t in (np.float32, np.float64)}
 
 
 def _as_number(x):
@@ -71,10 +73,18 @@ def sigmoid_numeric(x):
     if is_scalar(x):
         e = 0.0 if abs(x) > _EXP_CUTOFF else math.exp(-abs(x))
         return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
-    x = np.asarray(x, dtype=np.float64)
-    a = np.abs(x)
-    e = np.where(a > _EXP_CUTOFF, 0.0, np.exp(-np.minimum(a, _EXP_CUTOFF)))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return sigmoid_array(np.asarray(x, dtype=np.float64))
+
+
+def sigmoid_array(z: np.ndarray) -> np.ndarray:
+    """The array case of :func:`sigmoid_numeric`, keeping z's float dtype (float32 stays float32).
+
+    The layer block calls it directly on every training step, so it does no checks.
+    """
+    cutoff = min(_EXP_CUTOFF, _UNDERFLOW.get(z.dtype.type, _EXP_CUTOFF))
+    a = np.abs(z)
+    e = np.where(a > cutoff, 0.0, np.exp(-np.minimum(a, cutoff)))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 class Sigmoid(Node):

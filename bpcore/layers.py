@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .activations import ReLU, Sigmoid, Tanh
+from .activations import ReLU, Sigmoid, Tanh, sigmoid_array
 from .checks import ShapeError, as_float_array, check_finite
 from .init import initialise
 from .node import Node
@@ -130,22 +130,14 @@ class Identity(Node):
 
 # -- fast activation kernels ----------------------------------------------------------------------
 # The same formulas as the activation nodes in bpcore.activations (tests/test_layers.py checks
-# that they agree), written to keep the array's dtype (float32 stays float32) and to skip
+# that they agree), called so as to keep the array's dtype (float32 stays float32) and to skip
 # per-call checks: they run once per layer per training step.
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # exp(-|z|) <= 1 never overflows; its underflow to 0 for |z| > ~745 is the exact limit.
-    with np.errstate(under="ignore"):
-        e = np.exp(-np.abs(z))
-    r = 1.0 / (1.0 + e)
-    return np.where(z >= 0, r, e * r)
-
-
 _Kernel = tuple[Callable[[np.ndarray], np.ndarray],
                 Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]]
 #: name -> (g(z) -> a, (da, z, a) -> dz = da * g'(z)), with g' written through what is cached.
 _KERNELS: dict[str, _Kernel] = {
     "relu": (lambda z: np.maximum(z, 0), lambda da, z, a: da * (z > 0)),
-    "sigmoid": (_sigmoid, lambda da, z, a: da * a * (1 - a)),
+    "sigmoid": (sigmoid_array, lambda da, z, a: da * a * (1 - a)),
     "tanh": (np.tanh, lambda da, z, a: da * (1 - a * a)),
     "identity": (lambda z: z, lambda da, z, a: da),
 }
@@ -431,7 +423,7 @@ class MLP:
             _, e, total = self._softmax_parts(a)
             return e / total
         if self._fused:
-            return _sigmoid(a)
+            return sigmoid_array(a)
         return a
 
     def loss(self, x: object, t: object) -> float:
@@ -464,7 +456,7 @@ class MLP:
         # with softplus(z) = max(z, 0) + log(1 + exp(-|z|)).
         with np.errstate(under="ignore"):
             softplus = np.maximum(out, 0) + np.log1p(np.exp(-np.abs(out)))
-        self._cache = (_sigmoid(out), None, T)
+        self._cache = (sigmoid_array(out), None, T)
         return float(np.sum(softplus - T * out)) / m
 
     def backward(self) -> dict[str, np.ndarray]:

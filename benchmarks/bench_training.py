@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from bpcore.data import load_digits_split, minibatches  # noqa: E402
-from bpcore.layers import MLP  # noqa: E402
+from bpcore.network import MLP  # noqa: E402
 from bpcore.optim import SGD  # noqa: E402
 
 try:

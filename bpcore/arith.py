@@ -2,15 +2,60 @@
 
 Each node keeps its forward, its backward and its SymPy form next to each other. Scalars
 travel as Python floats (the fast path of the graph); arrays as float64 numpy arrays, with
-numpy broadcasting undone in backward by :func:`~bpcore.checks.unbroadcast`.
+numpy broadcasting undone in backward by :func:`unbroadcast`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from .checks import ShapeError, broadcast_shape, unbroadcast
-from .node import Node, exp, is_scalar, log
+import numpy as np
+import sympy as sp
+
+from .checks import ShapeError, broadcast_shape
+from .node import Node, elementwise, is_scalar
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the backward of numpy broadcasting.
+
+    A value that was broadcast was *used* once per copy, so its gradient is the sum of the
+    gradients of all copies (the fan-out rule).
+    """
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+def exp(x):
+    """e**x for a float, a float array, a SymPy expression or an object array of them.
+
+    A float that overflows gives inf, as numpy's exp does for arrays.
+    """
+    if is_scalar(x):
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+    if isinstance(x, sp.Basic):
+        return sp.exp(x)
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return elementwise(sp.exp, x)
+    return np.exp(x)
+
+
+def log(x):
+    """Natural log for a float, a float array, a SymPy expression or an object array of them."""
+    if is_scalar(x):
+        return math.log(x)
+    if isinstance(x, sp.Basic):
+        return sp.log(x)
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return elementwise(sp.log, x)
+    return np.log(x)
 
 
 def _shape(x) -> tuple[int, ...]:
@@ -116,6 +161,8 @@ class PowNode(Node):
     r"""Power with a constant exponent :math:`y = x^c`.
 
     Backward: :math:`\partial L/\partial x = \partial L/\partial y \cdot c\,x^{c-1}`; caches x.
+    For :math:`c = 0`, :math:`y = 1` is constant and the gradient is 0 everywhere, including
+    at :math:`x = 0`, where the formula would read :math:`0 \cdot 0^{-1}`.
     """
 
     formula = r"y = x^{c}"
@@ -137,6 +184,8 @@ class PowNode(Node):
         return x**self.c
 
     def backward(self, dout):
+        if self.c == 0.0:
+            return (0.0 * dout if is_scalar(self.x) else np.zeros_like(dout * self.x),)
         return (dout * self.c * self.x ** (self.c - 1.0),)
 
     def symbolic(self, x):

@@ -45,14 +45,18 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def check_shape(arr: np.ndarray, expected: tuple, name: str) -> None:
-    """Check ``arr.shape`` against ``expected``; ``None`` in ``expected`` matches any size."""
-    ok = arr.ndim == len(expected) and all(
-        e is None or e == s for e, s in zip(expected, arr.shape)
-    )
-    if not ok:
-        want = "(" + ", ".join("*" if e is None else str(e) for e in expected) + ")"
-        raise ShapeError(f"{name} has shape {arr.shape}, expected {want}")
+def positive_int(value: object, name: str) -> int:
+    """``value`` as an int >= 1 (sizes, counts, epochs), or a named error.
+
+    One rule everywhere: a value that is not an integer (a float, a bool, a string) is a
+    TypeError; an integer below 1 is a ValueError.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r} "
+                        f"({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def broadcast_shape(a: np.ndarray, b: np.ndarray, op: str) -> tuple[int, ...]:
@@ -63,17 +67,3 @@ def broadcast_shape(a: np.ndarray, b: np.ndarray, op: str) -> tuple[int, ...]:
         raise ShapeError(
             f"cannot {op} arrays of shapes {a.shape} and {b.shape}: they do not broadcast"
         ) from None
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` down to ``shape``: the backward of numpy broadcasting.
-
-    A value that was broadcast was *used* once per copy, so its gradient is the sum of the
-    gradients of all copies (the fan-out rule).
-    """
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return grad

@@ -11,6 +11,8 @@ import argparse
 import math
 import sys
 
+from .checks import positive_int
+
 DEFAULT_HIDDEN = [64]
 DEFAULT_EPOCHS = 30
 DEFAULT_OPTIMIZER = "momentum"
@@ -25,15 +27,15 @@ SPLIT_SEED = 0
 
 # -- option types: argparse turns their ValueError/ArgumentTypeError into "argument --x: ..."
 
-def positive_int(text: str) -> int:
-    """An integer >= 1 (epochs, batch size, hidden layer sizes)."""
+def positive_int_arg(text: str) -> int:
+    """An integer >= 1 (epochs, batch size, hidden layer sizes, seeds)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+    return positive_int(value, "the value")
 
 
 def positive_float(text: str) -> float:
@@ -59,16 +61,16 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
                     "output) on the 8x8 handwritten digits shipped with scikit-learn, then "
                     "print its accuracy on a fixed held-out test set.",
     )
-    p.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
+    p.add_argument("--epochs", type=positive_int_arg, default=DEFAULT_EPOCHS,
                    help=f"passes over the training set (>= 1, default {DEFAULT_EPOCHS})")
     lr_defaults = ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items())
     p.add_argument("--lr", type=positive_float, default=None,
                    help=f"learning rate eta (> 0; default by optimizer: {lr_defaults})")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=DEFAULT_OPTIMIZER,
                    help=f"update rule (default {DEFAULT_OPTIMIZER})")
-    p.add_argument("--hidden", type=positive_int, nargs="+", default=DEFAULT_HIDDEN,
+    p.add_argument("--hidden", type=positive_int_arg, nargs="+", default=DEFAULT_HIDDEN,
                    metavar="N", help="hidden layer sizes, e.g. --hidden 64 32 (default 64)")
-    p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
+    p.add_argument("--batch-size", type=positive_int_arg, default=DEFAULT_BATCH_SIZE,
                    help=f"examples per minibatch (>= 1, default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"seed for the initial weights and the batch order (default "
@@ -79,7 +81,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from .data import load_digits_split
-    from .layers import MLP
+    from .network import MLP
     from .optim import make_optimizer
     from .train import fit
 
@@ -101,20 +103,35 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- verify (the suite lives in bpcore/verification.py) ------------------------------------
+# -- verify (the suite itself lives in bpcore/verification.py) ----------------------------
 
 def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
-    from .verification import add_arguments, run
+    from .verification import DEFAULT_SEEDS
 
     p = subparsers.add_parser(
         "verify",
         help="check every node's backward against SymPy and finite differences",
-        description="For every node in bpcore (and the MLP), compare the backprop gradient with "
-                    "SymPy's derivative and central finite differences on several shapes and "
-                    "seeds; print the table and exit 1 if any pair disagrees by more than 1e-7.",
+        description="For every node in bpcore (and the network), compare the backprop gradient "
+                    "with SymPy's derivative and central finite differences on several shapes "
+                    "and seeds; print the table and exit 1 if any pair disagrees by more than "
+                    "1e-7.",
     )
-    add_arguments(p)
-    p.set_defaults(run=run)
+    p.add_argument("--json", action="store_true", help="print machine-readable results")
+    p.add_argument("--seeds", type=positive_int_arg, default=DEFAULT_SEEDS,
+                   help=f"random seeds per example (default {DEFAULT_SEEDS})")
+    p.set_defaults(run=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Run the suite; exit code 0 if every row passed, 1 otherwise."""
+    from .verification import run_suite
+
+    report = run_suite(seeds=args.seeds)
+    print(report.to_json() if args.json else report.table())
+    if not report.passed and not args.json:
+        print("verification FAILED: " + ", ".join(r.name for r in report.failures),
+              file=sys.stderr)
+    return 0 if report.passed else 1
 
 
 # -- the parser --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .checks import ShapeError
+from .checks import ShapeError, positive_int
 
 #: Pixel values in the digits data are integers 0..16.
 DIGITS_MAX = 16.0
@@ -50,10 +50,7 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Ge
     Every example appears exactly once per epoch; the last batch keeps the remainder (it may be
     smaller than ``batch_size``). ``y`` may be labels ``(m,)`` or one-hot targets ``(K, m)``.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be an integer, got {type(batch_size).__name__}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = positive_int(batch_size, "batch_size")
     if X.ndim != 2:
         raise ShapeError(f"X has shape {X.shape}, expected (n_features, m): examples as columns")
     m = X.shape[1]

@@ -25,14 +25,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .checks import positive_int
+
 #: An initialiser: (n_out, n_in, rng) -> W of shape (n_out, n_in), float64.
 Initialiser = Callable[[int, int, np.random.Generator], np.ndarray]
 
 
 def _check_dims(n_out: int, n_in: int) -> None:
-    for name, n in (("n_out", n_out), ("n_in", n_in)):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    positive_int(n_out, "n_out")
+    positive_int(n_in, "n_in")
 
 
 def xavier(n_out: int, n_in: int, rng: np.random.Generator) -> np.ndarray:
@@ -103,9 +104,7 @@ def initialise(sizes: Sequence[int], method: str | float | Initialiser = "he",
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least two entries [n_input, n_output], got {sizes}")
-    for i, n in enumerate(sizes):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"sizes[{i}] must be a positive integer, got {n!r}")
+    sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")

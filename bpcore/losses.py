@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from .checks import ShapeError, as_float_array, check_finite
+from .checks import ShapeError, as_float_array, check_finite, positive_int
 from .node import Node, elementwise
 from .value import Value, apply
 
@@ -38,9 +38,16 @@ ONE_HOT_TOL = 1e-6
 
 
 # -- validation -----------------------------------------------------------------------------
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 def check_logits(z: object, name: str = "z") -> np.ndarray:
-    """``z`` as a finite float64 array of shape ``(K,)`` or ``(K, m)`` with K, m >= 1."""
-    arr = z if isinstance(z, np.ndarray) and z.dtype == np.float64 else as_float_array(z, name)
+    """``z`` as a finite float array of shape ``(K,)`` or ``(K, m)`` with K, m >= 1.
+
+    float64 and float32 arrays are kept as they are (a float32 network stays float32);
+    anything else becomes float64.
+    """
+    arr = z if isinstance(z, np.ndarray) and z.dtype in _FLOATS else as_float_array(z, name)
     if arr.ndim not in (1, 2):
         raise ShapeError(f"{name} has shape {arr.shape}, expected (K,) for one example or "
                          "(K, m) for m examples as columns")
@@ -115,8 +122,7 @@ def check_labels(t: object, z_shape: tuple[int, ...], name: str = "t") -> tuple[
 
 def one_hot(labels: object, K: int) -> np.ndarray:
     """One-hot columns ``(K, m)`` for integer labels ``(m,)`` (a ``(K,)`` vector for one int)."""
-    if isinstance(K, bool) or not isinstance(K, numbers.Integral) or K < 1:
-        raise ValueError(f"the number of classes K must be a positive integer, got {K!r}")
+    K = positive_int(K, "the number of classes K")
     arr = np.asarray(labels)
     if arr.ndim > 1:
         raise ShapeError(f"labels have shape {arr.shape}, expected (m,) or a single int")
@@ -250,7 +256,7 @@ def softmax_with_loss(z, t):
     """
     node = SoftmaxWithLoss()
     if isinstance(z, Value):
-        return Value(node.forward(z.data, t), node=node, parents=(z,))
+        return apply(node, z, t)
     if isinstance(z, np.ndarray) and z.dtype == object:
         return node.symbolic(z, t)
     return node.forward(z, t)
@@ -267,18 +273,21 @@ def mse_loss(a: object, t: object) -> float:
 
 
 def _check_mse(a: object, t: object) -> tuple[np.ndarray, np.ndarray, int]:
-    a = a if isinstance(a, np.ndarray) and a.dtype == np.float64 else as_float_array(a, "a")
-    t = t if isinstance(t, np.ndarray) and t.dtype == np.float64 else as_float_array(t, "t")
-    if a.ndim > 2:
+    a = a if isinstance(a, np.ndarray) and a.dtype in _FLOATS else as_float_array(a, "a")
+    t = t if isinstance(t, np.ndarray) and t.dtype in _FLOATS else as_float_array(t, "t")
+    if a.ndim not in (1, 2):
         raise ShapeError(f"a has shape {a.shape}, expected (n,) or (n, m)")
     if a.shape != t.shape:
         raise ShapeError(f"targets t have shape {t.shape}, but predictions a have shape "
                          f"{a.shape}: MSE needs the same shape")
-    if a.size == 0:
-        raise ValueError(f"a has shape {a.shape}: empty batch")
+    if a.shape[0] == 0:
+        raise ValueError(f"a has shape {a.shape}: no outputs (n = 0 rows)")
+    if a.ndim == 2 and a.shape[1] == 0:
+        raise ValueError(f"a has shape {a.shape}: empty batch (m = 0 examples)")
     if not (np.isfinite(a).all() and np.isfinite(t).all()):
         check_finite(a, "a")
         check_finite(t, "t")
+    t = t.astype(a.dtype, copy=False)  # a float32 network's gradients stay float32
     m = a.shape[1] if a.ndim == 2 else 1
     return a, t, m
 
@@ -335,6 +344,8 @@ class SoftmaxWithLoss(Node):
     def forward(self, z, t):
         z = check_logits(z)
         is_one_hot, t = check_labels(t, z.shape)
+        if is_one_hot:
+            t = t.astype(z.dtype, copy=False)  # a float32 network's gradients stay float32
         loss, y = _sce_core(_as_columns(z), t, is_one_hot)
         self.y, self.t = y.reshape(z.shape), t
         return loss
@@ -397,7 +408,12 @@ class CrossEntropy(Node):
         return -float(np.sum(self.t[used] * np.log(y[used]))) / self.m
 
     def backward(self, dout=1.0):
-        return (-dout * self.t / (self.m * self.y),)
+        # Only entries with t > 0 appear in L; elsewhere the gradient is 0, even where y = 0
+        # (the formula would read 0/0 there).
+        g = np.zeros_like(self.y)
+        used = self.t > 0
+        g[used] = -dout * self.t[used] / (self.m * self.y[used])
+        return (g,)
 
     def symbolic(self, y, t):
         y = np.asarray(y, dtype=object)

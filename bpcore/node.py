@@ -15,11 +15,9 @@ Subclasses register themselves, so :func:`all_node_classes` finds every node in 
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import numpy as np
-import sympy as sp
 
 _REGISTRY: list[type[Node]] = []
 
@@ -72,28 +70,3 @@ def elementwise(f, x: np.ndarray) -> np.ndarray:
 def is_scalar(x: object) -> bool:
     """True for the fast path: plain Python floats (the 0-d case of the graph)."""
     return isinstance(x, float)
-
-
-def exp(x):
-    """exp for floats, arrays, SymPy expressions and object arrays of them."""
-    if is_scalar(x):
-        try:
-            return math.exp(x)
-        except OverflowError:
-            return math.inf
-    if isinstance(x, sp.Basic):
-        return sp.exp(x)
-    if isinstance(x, np.ndarray) and x.dtype == object:
-        return elementwise(sp.exp, x)
-    return np.exp(x)
-
-
-def log(x):
-    """Natural log for floats, arrays, SymPy expressions and object arrays of them."""
-    if is_scalar(x):
-        return math.log(x)
-    if isinstance(x, sp.Basic):
-        return sp.log(x)
-    if isinstance(x, np.ndarray) and x.dtype == object:
-        return elementwise(sp.log, x)
-    return np.log(x)

@@ -10,19 +10,19 @@ import numpy as np
 import sympy as sp
 
 from . import activations as _act
-from . import node as _node
+from . import arith as _arith
 from .arith import ExpNode, LogNode
 from .value import Value, apply
 
 
 def exp(x):
     """e**x as a graph node for Values, elementwise otherwise."""
-    return apply(ExpNode(), x) if isinstance(x, Value) else _node.exp(x)
+    return apply(ExpNode(), x) if isinstance(x, Value) else _arith.exp(x)
 
 
 def log(x):
     """ln x as a graph node for Values, elementwise otherwise."""
-    return apply(LogNode(), x) if isinstance(x, Value) else _node.log(x)
+    return apply(LogNode(), x) if isinstance(x, Value) else _arith.log(x)
 
 
 def _is_symbolic(x) -> bool:

@@ -45,8 +45,17 @@ class Optimizer:
     """Base class: validates ``params``/``grads`` and applies :meth:`update` to each pair."""
 
     def __init__(self, lr: float) -> None:
-        self.lr = _check_positive(lr, "learning rate lr")
+        self.lr = lr
         self.t = 0  # number of steps taken
+
+    @property
+    def lr(self) -> float:
+        """The learning rate; checked whenever it is set, not only at construction."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _check_positive(value, "learning rate lr")
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array in ``params`` in place, using ``grads`` (same keys, same shapes).

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .checks import ShapeError
+from .checks import ShapeError, positive_int
 from .data import minibatches
 from .optim import Optimizer
 
@@ -57,14 +57,6 @@ class History:
         return text + ")"
 
 
-def _check_count(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
 def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
         optimizer: Optimizer, seed: int = 0, X_val: np.ndarray | None = None,
         y_val: np.ndarray | None = None, progress: bool = False) -> History:
@@ -76,8 +68,8 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
     stderr. Raises ``FloatingPointError`` if the loss becomes non-finite (learning rate too
     large), naming the epoch.
     """
-    epochs = _check_count(epochs, "epochs")
-    batch_size = _check_count(batch_size, "batch_size")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a bpcore.optim.Optimizer, got "
                         f"{type(optimizer).__name__}")

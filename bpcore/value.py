@@ -163,10 +163,17 @@ def _binary(node: Node, x: Value, other: object) -> Value:
 
 
 def apply(node: Node, *operands: object) -> Value:
-    """Run ``node.forward`` on the operands' data and record the result in the graph."""
-    values = tuple(_operand(x, type(node).__name__) for x in operands)
-    out = node.forward(*(v.data for v in values))
-    return Value(out, node=node, parents=values[: node.n_grad])
+    """Run ``node.forward`` on the operands' data and record the result in the graph.
+
+    The first ``node.n_grad`` operands are the differentiable inputs and become Values (the
+    result's parents). The rest are constants, such as class labels, and reach ``forward``
+    exactly as given, so integer labels keep their integer dtype.
+    """
+    k = node.n_grad
+    values = tuple(_operand(x, type(node).__name__) for x in operands[:k])
+    constants = tuple(x.data if isinstance(x, Value) else x for x in operands[k:])
+    out = node.forward(*(v.data for v in values), *constants)
+    return Value(out, node=node, parents=values)
 
 
 def topological_order(root: Value) -> list[Value]:

@@ -44,12 +44,12 @@ def test_minibatches_accept_one_hot_targets():
 
 @pytest.mark.parametrize("bad", [0, -3])
 def test_minibatches_refuse_bad_batch_size(bad):
-    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         list(minibatches(np.zeros((2, 4)), np.zeros(4), bad, np.random.default_rng(0)))
 
 
 def test_minibatches_refuse_non_integer_batch_size():
-    with pytest.raises(TypeError, match="batch_size must be an integer"):
+    with pytest.raises(TypeError, match="batch_size must be a positive integer, got 2.5"):
         list(minibatches(np.zeros((2, 4)), np.zeros(4), 2.5, np.random.default_rng(0)))
 
 
@@ -160,8 +160,8 @@ def test_fit_without_validation_data_records_no_test_accuracy():
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"epochs": 0}, ValueError, "epochs must be at least 1"),
-    ({"batch_size": 0}, ValueError, "batch_size must be at least 1"),
+    ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
     ({"optimizer": "sgd"}, TypeError, "optimizer must be a bpcore.optim.Optimizer"),
     ({"X_val": np.zeros((2, 3))}, ValueError, "give both X_val and y_val"),
 ])
@@ -192,7 +192,7 @@ def test_progress_bar_goes_to_stderr(capsys):
 
 
 def test_fit_trains_bpcores_mlp_with_every_optimizer():
-    from bpcore.layers import MLP
+    from bpcore.network import MLP
     from bpcore.optim import Momentum, RMSprop
 
     X, y = blobs(0)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import bpcore
-from bpcore import Node, verification
+from bpcore import Node, cli, verification
 from bpcore.verification import bucket, run_suite, verify_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,12 +169,12 @@ def test_suite_report_fails_if_any_row_fails_and_names_it():
 def test_main_exits_non_zero_on_a_disagreement(monkeypatch, capsys):
     monkeypatch.setattr(verification, "discover_nodes", lambda: [Square, WrongSquare])
     monkeypatch.setattr(verification, "import_all_modules", lambda: [])
-    monkeypatch.setattr(verification, "verify_mlp", lambda *a, **k: None)
-    assert verification.main(["--seeds", "1"]) == 1
+    monkeypatch.setattr(verification, "verify_network", lambda *a, **k: None)
+    assert cli.main(["verify", "--seeds", "1"]) == 1
     captured = capsys.readouterr()
     assert "WrongSquare" in captured.out and "FAIL" in captured.out
     assert "verification FAILED: WrongSquare" in captured.err
-    assert verification.main(["--seeds", "1", "--json"]) == 1
+    assert cli.main(["verify", "--seeds", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] is False
     assert [n["passed"] for n in data["nodes"]] == [True, False]
@@ -182,7 +182,7 @@ def test_main_exits_non_zero_on_a_disagreement(monkeypatch, capsys):
 
 def test_bad_seeds_option_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
-        verification.main(["--seeds", "0"])
+        cli.main(["verify", "--seeds", "0"])
     assert exc.value.code == 2
     assert "must be at least 1, got 0" in capsys.readouterr().err
 
@@ -219,7 +219,8 @@ def test_bpcore_verify_passes_for_every_node(full_run):
         row = rows[cls.__name__]
         assert row["passed"] and row["checks"] >= 3, row
         assert 0 <= row["bp_vs_fd"] < 1e-7 and 0 <= row["sym_vs_bp"] < 1e-7
-    assert rows["MLP (composite)"]["passed"] and rows["MLP (composite)"]["checks"] > 0
+    assert rows["Network (composite)"]["passed"]
+    assert rows["Network (composite)"]["checks"] > 0
 
 
 def test_console_script_is_installed():

@@ -1,0 +1,220 @@
+r"""A network: an ordered sequence of layers, then a loss node.
+
+The idea is the layer list of *Deep Learning from Scratch*: forward runs the layers in order
+and hands the last output to the loss node; backward asks the loss node for
+:math:`\partial L/\partial(\text{output})` and passes it back through the layers in reverse,
+each layer's ``backward`` turning :math:`\partial L/\partial y` into
+:math:`\partial L/\partial x` and keeping its parameter gradients. Nothing is special-cased:
+the loss is one of the nodes of :mod:`bpcore.losses` (its label checks included), and any
+:class:`~bpcore.layers.Layer` can be inserted anywhere.
+
+``params`` is one flat dict ``{"W1": ..., "b1": ..., "W2": ...}`` over all layers (the layer's
+parameter name followed by the layer's number among layers of its kind); its arrays *are* the
+layers' arrays, so an optimiser that updates them in place updates the network.
+``backward()`` returns the gradients in a dict with the same keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .checks import ShapeError, check_finite, positive_int
+from .init import initialise
+from .layers import _KERNELS, Dense, Layer
+from .losses import MSE, SoftmaxWithLoss, check_labels
+from .node import Node
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class Parameters(dict):
+    """The network's parameters by name. Assigning to a key copies into the existing array,
+    so the layer that owns it sees the new values (a new array would be silently ignored)."""
+
+    def __setitem__(self, key: str, value: object) -> None:
+        if key not in self:
+            raise KeyError(f"no parameter {key!r}; the network has {list(self)}")
+        target = dict.__getitem__(self, key)
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ShapeError(f"{key} has shape {target.shape}, got an array of shape "
+                             f"{value.shape}")
+        target[...] = value
+
+
+class Network:
+    """Layers in order, then a loss node. See the module docstring."""
+
+    def __init__(self, layers: Sequence[Layer], loss: Node) -> None:
+        if not layers:
+            raise ValueError("a network needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a bpcore Layer, got "
+                                f"{type(layer).__name__}")
+        if not isinstance(loss, Node):
+            raise TypeError(f"loss must be a loss node such as SoftmaxWithLoss() or MSE(), got "
+                            f"{type(loss).__name__}")
+        self.layers: OrderedDict[str, Layer] = OrderedDict()
+        counts: dict[str, int] = {}
+        self._keys: list[list[tuple[str, str]]] = []  # per layer: (param name, flat key)
+        params = Parameters()
+        for layer in layers:
+            counts[layer.kind] = counts.get(layer.kind, 0) + 1
+            number = counts[layer.kind]
+            self.layers[f"{layer.kind}{number}"] = layer
+            keys = [(p, f"{p}{number}") for p in layer.params]
+            for p, key in keys:
+                if key in params:
+                    raise ValueError(f"two layers have a parameter named {key!r}")
+                dict.__setitem__(params, key, layer.params[p])
+            self._keys.append(keys)
+        self.params = params
+        self.loss_node = loss
+        self._ready = False  # a loss() has cached what backward() needs
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers.values())
+        return f"Network([{inner}], loss={type(self.loss_node).__name__}())"
+
+    @property
+    def n_params(self) -> int:
+        """Number of scalar parameters."""
+        return sum(p.size for p in self.params.values())
+
+    def train(self, mode: bool = True) -> Network:
+        """Put every layer in train mode (or eval mode with ``mode=False``)."""
+        for layer in self.layers.values():
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Network:
+        return self.train(False)
+
+    # -- forward and backward ------------------------------------------------------------------
+    def _dtype(self) -> np.dtype:
+        first = next(iter(self.params.values()), None)
+        return first.dtype if first is not None else np.dtype(np.float64)
+
+    def _check_x(self, x: object) -> np.ndarray:
+        """x as a finite 2-D float array (n_0, m) with m >= 1, in the parameters' dtype."""
+        dtype = self._dtype()
+        if not isinstance(x, np.ndarray) or x.dtype != dtype:
+            if isinstance(x, np.ndarray) and (x.dtype == object or x.dtype.kind not in "biuf"):
+                raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
+            x = np.asarray(x, dtype=dtype)
+        first = next(iter(self.layers.values()))
+        n0 = first.params["W"].shape[1] if "W" in first.params else x.shape[0]
+        if x.ndim != 2 or x.shape[0] != n0:
+            raise ShapeError(f"x has shape {x.shape}, expected ({n0}, m): one column of {n0} "
+                             "features per example")
+        if x.shape[1] == 0:
+            raise ShapeError(f"x has shape {x.shape}: no examples (m = 0 columns)")
+        # One reduction instead of an elementwise test: a NaN or inf anywhere makes the sum
+        # non-finite; only then run the full check, which says where.
+        if not math.isfinite(x.sum()):
+            check_finite(x, "x")
+        return x
+
+    def forward(self, x: object) -> np.ndarray:
+        """The last layer's output (for a softmax-with-loss network, the logits z)."""
+        a = self._check_x(x)
+        for layer in self.layers.values():
+            a = layer._forward(a)
+        self._ready = False  # the layers' caches now belong to this x, not to a loss
+        return a
+
+    def loss(self, x: object, t: object) -> float:
+        """Forward pass and the loss node's mean loss over the m columns of x.
+
+        ``t`` is whatever the loss node accepts (integer labels of shape (m,) or one-hot
+        targets for softmax-with-loss; targets of the output's shape for MSE): the loss node
+        checks it.
+        """
+        out = self.forward(x)
+        value = self.loss_node.forward(out, t)
+        self._ready = True
+        return value
+
+    def backward(self) -> dict[str, np.ndarray]:
+        """Gradients of the last :meth:`loss` with respect to every parameter, keyed like
+        ``params``."""
+        if not self._ready:
+            raise RuntimeError("call loss(x, t) before backward() (a forward, predict or "
+                               "accuracy call since the last loss() replaces the caches)")
+        (dout,) = self.loss_node.backward(1.0)
+        grads: dict[str, np.ndarray] = {}
+        layers = list(self.layers.values())
+        for i in range(len(layers) - 1, -1, -1):
+            dout = layers[i]._backward(dout, i > 0)  # nothing needs dL/dx of the input
+            for p, key in self._keys[i]:
+                grads[key] = layers[i].grads[p]
+        return {key: grads[key] for key in self.params}  # the order of params
+
+    # -- using the trained network ---------------------------------------------------------------
+    def predict(self, x: object) -> np.ndarray:
+        """Class indices, shape (m,): the largest output (softmax is monotone, so the logits
+        will do); with one output unit, 1 where the output exceeds 0.5."""
+        out = self.forward(x)
+        if out.shape[0] == 1:
+            return (out[0] > 0.5).astype(np.int64)
+        return np.argmax(out, axis=0)
+
+    def accuracy(self, x: object, labels: object) -> float:
+        """Fraction of the columns of x whose predicted class is the label (labels of shape
+        (m,), or one-hot targets of shape (K, m))."""
+        out = self.forward(x)
+        K, m = out.shape
+        # the loss nodes' label check; one output unit separates two classes, 0 and 1
+        one_hot, labels = check_labels(labels, (max(K, 2), m) if np.ndim(labels) == 1
+                                       else out.shape, name="labels")
+        if one_hot:
+            labels = np.argmax(labels, axis=0) if K > 1 else (labels[0] > 0.5)
+        pred = (out[0] > 0.5) if K == 1 else np.argmax(out, axis=0)
+        return float(np.mean(pred == labels))
+
+
+# -- the multilayer perceptron -------------------------------------------------------------
+#: Output activations and the loss node each is paired with.
+HEADS: dict[tuple[str, str], type[Node]] = {("softmax", "softmax_ce"): SoftmaxWithLoss,
+                                            ("sigmoid", "mse"): MSE, ("identity", "mse"): MSE}
+
+
+def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
+        loss: str = "softmax_ce", init: str | float | Callable = "he", seed: int = 0,
+        dtype: type | np.dtype = np.float64) -> Network:
+    r"""A multilayer perceptron: :class:`~bpcore.layers.Dense` layers and a loss node.
+
+    ``sizes = [n0, n1, ..., nD]`` (D layers); hidden layers use ``activation``. The output
+    layer and the loss are one of
+
+    * ``output="softmax", loss="softmax_ce"``: a linear last layer and
+      :class:`~bpcore.losses.SoftmaxWithLoss` (the softmax lives in the loss node, chapter 4);
+    * ``output="sigmoid"`` or ``"identity"`` with ``loss="mse"``: that activation on the last
+      layer and :class:`~bpcore.losses.MSE`.
+
+    Weights are drawn by ``init`` from ``np.random.default_rng(seed)``; biases start at 0.
+    """
+    sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least [n_input, n_output], got {sizes}")
+    if (output, loss) not in HEADS:
+        raise ValueError(f"output={output!r} with loss={loss!r} is not supported; use one of "
+                         f"{sorted(HEADS)}")
+    if output == "softmax" and sizes[-1] < 2:
+        raise ValueError("a softmax output needs at least 2 units (classes), got "
+                         f"sizes[-1] = {sizes[-1]}")
+    if activation not in _KERNELS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_KERNELS)}")
+    dtype = np.dtype(dtype)
+    if dtype not in _FLOATS:
+        raise TypeError(f"dtype must be float64 or float32, got {dtype}")
+    pairs = initialise(sizes, init, np.random.default_rng(seed), dtype)
+    last = "identity" if output == "softmax" else output
+    acts = [activation] * (len(pairs) - 1) + [last]
+    layers = [Dense(W, b, g) for (W, b), g in zip(pairs, acts)]
+    return Network(layers, HEADS[(output, loss)]())

@@ -107,8 +107,10 @@ def check_labels(t: object, z_shape: tuple[int, ...], name: str = "t") -> tuple[
                 f"{name} has shape {arr.shape} and dtype {arr.dtype}: integer class labels "
                 f"must have an integer dtype (convert with t.astype(int)), or pass one-hot "
                 f"targets of shape {tuple(z_shape)}")
-        lo, hi = int(arr.min()), int(arr.max())
-        if lo < 0 or hi >= K:
+        # One reduction checks both ends: seen as unsigned, a negative label is huge. (This
+        # runs on every training step, so it is kept to a single pass.)
+        top = arr.max() if kind == "u" or arr.size == 0 else arr.view(f"u{arr.itemsize}").max()
+        if arr.size and top >= K:
             flat = arr.reshape(-1)
             i = int(np.argmax((flat < 0) | (flat >= K)))
             raise ValueError(f"{name}: class labels must satisfy 0 <= label < K = {K} "
@@ -230,12 +232,14 @@ def softmax_cross_entropy_grad(y: np.ndarray, t: np.ndarray, dout: float = 1.0) 
     """dL/dz = dout * (y - t) / m, for one-hot t (shape of y) or integer labels."""
     m = 1 if y.ndim == 1 else y.shape[1]
     if np.shape(t) == y.shape:
-        return (y - t) * (dout / m)
-    g = y * (dout / m)
-    if y.ndim == 1:
-        g[int(t)] -= dout / m
+        g = y - t
     else:
-        g[t, _columns(m)] -= dout / m
+        g = y.copy()
+        if y.ndim == 1:
+            g[int(t)] -= 1.0
+        else:
+            g[t, _columns(m)] -= 1.0
+    g *= dout / m  # a Python float: a float32 gradient stays float32
     return g
 
 

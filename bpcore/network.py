@@ -76,6 +76,10 @@ class Network:
         self.params = params
         self.loss_node = loss
         self._ready = False  # a loss() has cached what backward() needs
+        first = layers[0]
+        self._n0 = first.params["W"].shape[1] if "W" in first.params else None
+        self._dtype = next(iter(params.values())).dtype if params else np.dtype(np.float64)
+        self._layers = list(self.layers.values())  # the loops below run every step
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers.values())
@@ -88,7 +92,7 @@ class Network:
 
     def train(self, mode: bool = True) -> Network:
         """Put every layer in train mode (or eval mode with ``mode=False``)."""
-        for layer in self.layers.values():
+        for layer in self._layers:
             layer.train(mode)
         return self
 
@@ -96,19 +100,14 @@ class Network:
         return self.train(False)
 
     # -- forward and backward ------------------------------------------------------------------
-    def _dtype(self) -> np.dtype:
-        first = next(iter(self.params.values()), None)
-        return first.dtype if first is not None else np.dtype(np.float64)
-
     def _check_x(self, x: object) -> np.ndarray:
         """x as a finite 2-D float array (n_0, m) with m >= 1, in the parameters' dtype."""
-        dtype = self._dtype()
+        dtype = self._dtype
         if not isinstance(x, np.ndarray) or x.dtype != dtype:
             if isinstance(x, np.ndarray) and (x.dtype == object or x.dtype.kind not in "biuf"):
                 raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
             x = np.asarray(x, dtype=dtype)
-        first = next(iter(self.layers.values()))
-        n0 = first.params["W"].shape[1] if "W" in first.params else x.shape[0]
+        n0 = self._n0 if self._n0 is not None else x.shape[0]
         if x.ndim != 2 or x.shape[0] != n0:
             raise ShapeError(f"x has shape {x.shape}, expected ({n0}, m): one column of {n0} "
                              "features per example")
@@ -123,7 +122,7 @@ class Network:
     def forward(self, x: object) -> np.ndarray:
         """The last layer's output (for a softmax-with-loss network, the logits z)."""
         a = self._check_x(x)
-        for layer in self.layers.values():
+        for layer in self._layers:
             a = layer._forward(a)
         self._ready = False  # the layers' caches now belong to this x, not to a loss
         return a
@@ -147,13 +146,13 @@ class Network:
             raise RuntimeError("call loss(x, t) before backward() (a forward, predict or "
                                "accuracy call since the last loss() replaces the caches)")
         (dout,) = self.loss_node.backward(1.0)
-        grads: dict[str, np.ndarray] = {}
-        layers = list(self.layers.values())
+        grads = dict.fromkeys(self.params)  # the order of params
+        layers, keys = self._layers, self._keys
         for i in range(len(layers) - 1, -1, -1):
             dout = layers[i]._backward(dout, i > 0)  # nothing needs dL/dx of the input
-            for p, key in self._keys[i]:
+            for p, key in keys[i]:
                 grads[key] = layers[i].grads[p]
-        return {key: grads[key] for key in self.params}  # the order of params
+        return grads
 
     # -- using the trained network ---------------------------------------------------------------
     def predict(self, x: object) -> np.ndarray:

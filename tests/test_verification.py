@@ -20,7 +20,8 @@ import pytest
 
 import bpcore
 from bpcore import Node, cli, verification
-from bpcore.verification import bucket, run_suite, verify_class
+from bpcore.gradcheck import bucket
+from bpcore.verification import run_suite, verify_class
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,11 +188,14 @@ def test_bad_seeds_option_is_a_usage_error(capsys):
     assert "must be at least 1, got 0" in capsys.readouterr().err
 
 
-def test_markdown_is_deterministic_and_rounds_errors_up():
-    a = run_suite(seeds=2, classes=[Square]).markdown()
-    b = run_suite(seeds=2, classes=[Square]).markdown()
+def test_markdown_shows_bounds_for_passes_and_digits_for_failures():
+    a = run_suite(seeds=2, classes=[Square, WrongSquare]).markdown()
+    b = run_suite(seeds=2, classes=[Square, WrongSquare]).markdown()
     assert a == b
-    assert "$y = x^2$" in a and "e-" in a
+    square, wrong = [row for row in a.splitlines() if row.startswith("| `")]
+    assert "$y = x^2$" in square and square.count("< 1e-") == 3 and "pass" in square
+    # WrongSquare's backward is off by O(1): its digits are shown, they are not noise
+    assert "**FAIL**" in wrong and wrong.count("**0.") + wrong.count("**1") >= 2
 
 
 @pytest.mark.parametrize("err, text", [

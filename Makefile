@@ -1,10 +1,13 @@
 # Backprop, verified — build and test.
 #   make book       build the HTML book into _build/html (warnings are errors)
 #   make test       ruff + pytest (unit tests, nbval over book/*.ipynb, book build + browser check)
+#   make test-portable  nbval under four OpenBLAS kernels and with numpy's SIMD loops off
 #   make notebooks  re-execute every notebook top to bottom and save it with outputs
+#   make notebooks-stable  run `make notebooks` twice and check the second run changes nothing
 #   make clean      remove build output and caches (keeps .venv)
 # Each target sets up .venv itself (Python 3.10+) from requirements.txt.
 
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,7 +18,7 @@ JB_FLAGS     := --all -W -n --keep-going
 NBVAL_FLAGS  := --nbval --nbval-sanitize-with tests/sanitize.cfg
 PYTEST_ARGS  ?=
 
-.PHONY: book test notebooks clean venv
+.PHONY: book test test-portable notebooks notebooks-stable clean venv
 
 venv: $(STAMP)
 
@@ -33,8 +36,27 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests book $(NBVAL_FLAGS) $(PYTEST_ARGS)
 
+test-portable: $(STAMP)
+	scripts/test_portable.sh $(BIN)/python
+
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py
+
+# Re-executing must reproduce the notebooks byte for byte (no timings, no addresses, no
+# machine-dependent digits): run twice, compare the second run with the first.
+notebooks-stable: $(STAMP)
+	$(BIN)/python scripts/run_notebooks.py
+	rm -rf _build/notebooks-first && mkdir -p _build/notebooks-first
+	cp book/*.ipynb _build/notebooks-first/
+	$(BIN)/python scripts/run_notebooks.py
+	@for f in book/*.ipynb; do \
+	    cmp -s "$$f" "_build/notebooks-first/$$(basename $$f)" || { \
+	        echo "$$f changed between two runs of make notebooks:"; \
+	        diff <(python3 -c 'import json,sys; [print(json.dumps(c.get("outputs"))) for c in json.load(open(sys.argv[1]))["cells"]]' "_build/notebooks-first/$$(basename $$f)") \
+	             <(python3 -c 'import json,sys; [print(json.dumps(c.get("outputs"))) for c in json.load(open(sys.argv[1]))["cells"]]' "$$f") | head -20; \
+	        exit 1; }; \
+	done
+	@echo "make notebooks is stable: a second run changed nothing"
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

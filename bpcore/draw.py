@@ -772,7 +772,7 @@ def _block_texts(n: int, activations: Sequence[str], loss: str) -> _BlockTexts:
 
 
 def draw_blocks(n_layers: int = 3, activations: Sequence[str] | None = None,
-                loss: str = r"$\mathcal{L}$", title: str | None = None, ax=None):
+                loss: str = r"$L$", title: str | None = None, ax=None):
     r"""Draw ``n_layers`` layer blocks chained forward (top) and backward (bottom); returns the
     Figure.
 

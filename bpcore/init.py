@@ -92,8 +92,8 @@ def resolve(method: str | float | Initialiser) -> Initialiser:
 def initialise(sizes: Sequence[int], method: str | float | Initialiser = "he",
                rng: np.random.Generator | None = None,
                dtype: type | np.dtype = np.float64) -> list[tuple[np.ndarray, np.ndarray]]:
-    r"""Parameters ``[(W1, b1), ..., (WL, bL)]`` of a network with layer sizes
-    ``sizes = [n0, n1, ..., nL]``.
+    r"""Parameters ``[(W1, b1), ..., (WD, bD)]`` of a network with layer sizes
+    ``sizes = [n0, n1, ..., nD]`` (D layers).
 
     :math:`W^{[l]}` has shape :math:`(n^{[l]}, n^{[l-1]})` and is drawn by ``method``;
     :math:`b^{[l]}` has shape :math:`(n^{[l]}, 1)` and is zero. Layers are drawn in order from

@@ -1,6 +1,6 @@
 """The training loop: minibatches, forward, backward, optimiser step, repeated for epochs.
 
-Works with any model that has the MLP interface: ``params`` (dict of arrays updated in place),
+Works with any model that has the Network interface: ``params`` (dict of arrays updated in place),
 ``loss(x, t) -> float`` (mean loss over the batch, caching what backward needs),
 ``backward() -> dict`` of gradients with the same keys, and ``accuracy(x, labels) -> float``.
 """

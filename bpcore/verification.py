@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .gradcheck import DEFAULT_TOL, bucket, numerical_gradient, rel_error
+from .gradcheck import DEFAULT_TOL, numerical_gradient, rel_error
 from .node import Node, all_node_classes
 from .symbolic import verify_node
 
@@ -95,6 +95,11 @@ class NodeResult:
     shapes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     problem: str = ""
+    #: SymPy proved the backward's formula for symbolic sizes (bpcore.proofs); not a pass
+    #: condition: a node without such a proof is still verified at the sizes of its examples.
+    proved_all_sizes: bool = False
+    proof_seconds: float = 0.0
+    proof_note: str = ""
 
     @property
     def worst(self) -> float:
@@ -136,14 +141,14 @@ class SuiteReport:
     def table(self) -> str:
         """Plain-text table for the terminal (errors in full, formulas as LaTeX source)."""
         head = (f"{'node':<18} {'formula':<34} {'SymPy vs bp':>11} {'bp vs FD':>9} "
-                f"{'SymPy vs FD':>11} {'checks':>6} {'time':>6}  result")
+                f"{'SymPy vs FD':>11} {'checks':>6} {'time':>6} {'all sizes':>9}  result")
         rows = [head, "-" * len(head)]
         for r in self.results:
             formula = r.formula if len(r.formula) <= 34 else r.formula[:33] + "…"
             verdict = "ok" if r.passed else "FAIL" + (f": {r.problem}" if r.problem else "")
             rows.append(f"{r.name:<18} {formula:<34} {_sci(r.sym_vs_bp):>11} "
                         f"{_sci(r.bp_vs_fd):>9} {_sci(r.sym_vs_fd):>11} {r.checks:>6} "
-                        f"{r.seconds:>5.2f}s  {verdict}")
+                        f"{r.seconds:>5.2f}s {_proved(r):>9}  {verdict}")
         n_bad = len(self.failures)
         rows.append("")
         rows.append(f"{len(self.results)} rows, {n_bad} failed; tolerance {self.tol:.0e} relative; "
@@ -158,18 +163,22 @@ class SuiteReport:
         noise that changes with the CPU), a failing one to two digits.
         """
         rows = ["| node | formula | SymPy = backprop | backprop = FD | SymPy = FD | checks "
-                "| result |", "|---|---|---|---|---|---|---|"]
+                "| all sizes | result |", "|---|---|---|---|---|---|---|---|"]
         for r in self.results:
             formula = f"${r.formula}$" if r.formula else "(none)"
             verdict = "pass" if r.passed else "**FAIL**" + (f": {r.problem}" if r.problem else "")
             rows.append(f"| `{r.name}` | {formula} | {_cell(r.sym_vs_bp, SYMBOLIC_BOUND)} "
                         f"| {_cell(r.bp_vs_fd, self.tol)} | {_cell(r.sym_vs_fd, self.tol)} "
-                        f"| {r.checks} | {verdict} |")
+                        f"| {r.checks} | {_proved(r)} | {verdict} |")
         return "\n".join(rows)
 
 
 #: SymPy and backprop evaluate exact formulas in float64: they agree far below this.
 SYMBOLIC_BOUND = 1e-12
+
+
+def _proved(r: NodeResult) -> str:
+    return "proved" if r.proved_all_sizes else "—"
 
 
 def _cell(err: float | None, bound: float) -> str:
@@ -203,7 +212,24 @@ def verify_class(cls: type[Node], seeds: int = DEFAULT_SEEDS, tol: float = TOL) 
     if not r.formula and not r.problem:
         r.problem = "no formula"
     r.seconds = time.perf_counter() - t0
+    _add_proof(r, cls)
     return r
+
+
+def _add_proof(r: NodeResult, cls: type) -> None:
+    """Fill the "proved for all sizes" column from :mod:`bpcore.proofs`."""
+    from .proofs import prove
+
+    try:
+        proof = prove(cls)
+    except Exception as exc:  # a broken proof is reported, like a broken node
+        r.proof_note = f"proof raised {type(exc).__name__}: {exc}"
+        return
+    if proof is None:
+        r.proof_note = "no symbolic-size proof"
+        return
+    r.proved_all_sizes, r.proof_seconds = proof.proved, proof.seconds
+    r.proof_note = proof.verdict()
 
 
 class _Missing(Exception):

@@ -33,8 +33,8 @@ import pytest
 import bpcore as bp
 from bpcore import ShapeError, Value
 from bpcore.layers import Affine, LayerBlock
-from bpcore.network import MLP
 from bpcore.losses import one_hot
+from bpcore.network import MLP
 from bpcore.optim import SGD, Adam, Momentum, RMSprop, make_optimizer
 from bpcore.train import fit
 

@@ -223,6 +223,9 @@ def test_bpcore_verify_passes_for_every_node(full_run):
         row = rows[cls.__name__]
         assert row["passed"] and row["checks"] >= 3, row
         assert 0 <= row["bp_vs_fd"] < 1e-7 and 0 <= row["sym_vs_bp"] < 1e-7
+    for name in ("SoftmaxWithLoss", "Affine", "LayerBlock", "MSE"):  # issue 13's list
+        assert rows[name]["proved_all_sizes"] is True, rows[name]["proof_note"]
+    assert all(isinstance(r["proved_all_sizes"], bool) for r in rows.values())
     assert rows["Network (composite)"]["passed"]
     assert rows["Network (composite)"]["checks"] > 0
 

@@ -224,7 +224,8 @@ def _sce_core(z: np.ndarray, t: np.ndarray, is_one_hot: bool) -> tuple[float, np
         tt = t.reshape(s.shape)
         loss = (float(log_sums[0] @ tt.sum(axis=0)) - float(np.vdot(tt, s))) / m
     else:
-        loss = float(np.sum(log_sums[0] - s[np.reshape(t, m), _columns(m)])) / m
+        labels = t if t.ndim == 1 else t.reshape(m)
+        loss = (float(log_sums.sum()) - float(s[labels, _columns(m)].sum())) / m
     return loss, y
 
 

@@ -19,7 +19,7 @@ from .arith import (
     SumNode,
 )
 from .checks import ShapeError
-from .data import load_digits_split, minibatches
+from .data import load_digits_split, minibatches, split_validation
 from .gradcheck import bucket, gradcheck, numerical_gradient, rel_error, verdict
 from .init import initialise
 from .layers import Activation, Affine, Dense, Identity, Layer, LayerBlock
@@ -55,5 +55,6 @@ __all__ = [
     "Activation", "Affine", "Dense", "Identity", "Layer", "LayerBlock", "MLP", "Network",
     "initialise",
     "SGD", "Adam", "History", "Momentum", "RMSprop", "fit", "load_digits_split", "minibatches",
+    "split_validation",
 ]
 __version__ = "0.1.0"

@@ -43,6 +43,28 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0, dtype: type = np.f
             np.ascontiguousarray(X_test.T), y_test)
 
 
+def split_validation(X: np.ndarray, y: np.ndarray, fraction: float = 0.2, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hold out a stratified ``fraction`` of the columns of ``X`` as a validation set.
+
+    Returns ``X_train, y_train, X_val, y_val``. Choices such as the learning rate are made on
+    the validation set, so that the test set, used once at the end, still measures how the
+    chosen network does on images that influenced nothing.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or y.shape != (X.shape[1],):
+        raise ShapeError(f"X has shape {X.shape} and y {y.shape}: expected (n, m) and (m,)")
+    rng = np.random.default_rng(seed)
+    val = np.zeros(y.shape, dtype=bool)
+    for label in np.unique(y):  # the same share of every class in both parts
+        members = rng.permutation(np.flatnonzero(y == label))
+        val[members[:round(fraction * members.size)]] = True
+    return (np.ascontiguousarray(X[:, ~val]), y[~val],
+            np.ascontiguousarray(X[:, val]), y[val])
+
+
 def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
                 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of minibatches: shuffle the columns with ``rng``, then yield consecutive slices.

@@ -208,7 +208,8 @@ class LayerBlock(Node):
         return self._backward(da)
 
     # internal, unchecked: the network's fast path
-    def _forward(self, a_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def _forward(self, a_prev: np.ndarray, W: np.ndarray,
+                 b: np.ndarray) -> np.ndarray:
         z = W @ a_prev
         z += b  # in place: no second (n, m) array
         a = self._g(z)

@@ -256,38 +256,73 @@ def verify_node(node: Node, inputs: Sequence, h: float = DEFAULT_H, tol: float =
 
 
 def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
-    """The backward pass of a scalar graph, one line per node: upstream × local = downstream.
+    r"""The backward pass of a scalar graph, one line per edge: upstream × local = downstream.
 
     Each local derivative is derived by ``sympy.diff`` from the node's symbolic form and
     evaluated at the recorded forward values; ``root.backward()`` must have been called, and
-    the note on each line says whether the product matches the gradient backprop stored.
+    the note on each line ends in "ok" where the product equals what backprop computed (to
+    1e-9 relative), or says MISMATCH.
+
+    A value used once gets its gradient on one line, :math:`\partial L/\partial v = \dots`. A
+    value used several times (it fans out) gets one line per use, each written
+    :math:`\partial L/\partial v\,|_{\text{via} \ldots}`: a *contribution*, not the gradient.
+    Once its last use has been visited, a line states the gradient itself, the sum of its
+    contributions, and checks it against ``v.grad``.
+
     In a local derivative the node's inputs are called x_1, x_2, ...; an unlabelled constant
     (the ``-1`` in ``x * -1``) is substituted as a number and gets no line of its own, since
     nothing upstream needs its gradient.
     """
     from .value import topological_order
 
+    order = topological_order(root)
+    uses: dict[int, int] = {}  # how many edges leave each value
+    for v in order:
+        for p in v.parents:
+            uses[id(p)] = uses.get(id(p), 0) + 1
+    parts: dict[int, list[float]] = {}  # contributions seen so far
     d = Derivation()
-    for v in reversed(topological_order(root)):
+    for v in reversed(order):
         if v.node is None:
             continue
         xs = [_local_symbol(p, i) for i, p in enumerate(v.parents)]
         y = v.node.symbolic(*xs)
         at = {s: q.data for s, q in zip(xs, v.parents) if isinstance(s, sp.Symbol)}
+        grads = v.node.backward(v.grad)
         for i, (p, x) in enumerate(zip(v.parents, xs)):
             if not isinstance(x, sp.Symbol):
                 continue  # a constant
             local = sp.diff(y, x)
             local_num = float(local.subs(at))
             down = float(v.grad) * local_num
-            contrib = v.node.backward(v.grad)[i]
-            ok = "matches backprop" if math.isclose(down, float(contrib), rel_tol=1e-9,
-                                                    abs_tol=1e-12) else "MISMATCH"
+            ok = "ok" if _close(down, grads[i]) else "MISMATCH with backprop"
             name = p.label or f"({fmt.format(float(p.data))})"
-            lhs = rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}\ \text{{via {v.node.symbol}}}"
+            grad = rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}"
             under = rf"\underbrace{{{fmt.format(local_num)}}}_{{{sp.latex(local)}}}"
-            d.add(lhs, rf"{fmt.format(v.grad)} \times {under} = {fmt.format(down)}", ok)
+            product = rf"{fmt.format(v.grad)} \times {under} = {fmt.format(down)}"
+            n_uses = uses[id(p)]
+            if n_uses == 1:
+                d.add(grad, product, f"via {v.node.symbol}: {ok}")
+                continue
+            seen = parts.setdefault(id(p), [])
+            seen.append(down)
+            d.add(rf"{grad}\Big|_{{\text{{via }} {v.node.symbol}}}", product,
+                  f"contribution {len(seen)} of {n_uses}: {ok}")
+            if len(seen) == n_uses:  # every use visited: the gradient is their sum
+                total = " + ".join(_signed(c, fmt) for c in seen)
+                ok = "ok" if _close(sum(seen), p.grad) else "MISMATCH with backprop"
+                d.add(grad, rf"{total} = {fmt.format(sum(seen))}",
+                      f"sum of {n_uses} contributions: {ok}")
     return d
+
+
+def _close(a: float, b) -> bool:
+    return math.isclose(a, float(b), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _signed(x: float, fmt: str) -> str:
+    text = fmt.format(x)
+    return rf"\left({text}\right)" if text.startswith("-") else text
 
 
 def _local_symbol(p, i: int):

@@ -35,13 +35,13 @@ class History:
 
     ``loss[e]`` is the mean training loss over the examples of epoch ``e`` (each batch's mean
     loss weighted by its size, measured as the batch was trained on); ``train_acc[e]`` and
-    ``test_acc[e]`` are accuracies after epoch ``e`` (``test_acc`` is empty without
-    validation data).
+    ``val_acc[e]`` are accuracies after epoch ``e`` on the training data and on the validation
+    data (``val_acc`` is empty without validation data).
     """
 
     loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -52,8 +52,8 @@ class History:
             return "History(0 epochs)"
         text = (f"History({self.epochs} epochs: loss {self.loss[0]:.4f} -> {self.loss[-1]:.4f}, "
                 f"train accuracy {self.train_acc[-1]:.4f}")
-        if self.test_acc:
-            text += f", test accuracy {self.test_acc[-1]:.4f}"
+        if self.val_acc:
+            text += f", validation accuracy {self.val_acc[-1]:.4f}"
         return text + ")"
 
 
@@ -101,12 +101,12 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
             history.loss.append(epoch_loss)
             history.train_acc.append(float(model.accuracy(X, y)))
             if X_val is not None:
-                history.test_acc.append(float(model.accuracy(X_val, y_val)))
+                history.val_acc.append(float(model.accuracy(X_val, y_val)))
             if bar is not None:
                 bar.update(1)
                 stats = {"loss": f"{epoch_loss:.4f}", "train": f"{history.train_acc[-1]:.3f}"}
-                if history.test_acc:
-                    stats["test"] = f"{history.test_acc[-1]:.3f}"
+                if history.val_acc:
+                    stats["val"] = f"{history.val_acc[-1]:.3f}"
                 bar.set_postfix(stats)
     finally:
         if bar is not None:

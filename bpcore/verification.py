@@ -156,18 +156,17 @@ class SuiteReport:
         return "\n".join(rows)
 
     def markdown(self) -> str:
-        """A Markdown table with LaTeX formulas and a verdict per comparison.
+        """A Markdown table with a verdict per comparison (the formulas are in :meth:`table`).
 
         Deterministic, so a notebook that displays it re-runs to the same output on every
         machine: a passing error is shown as the bound it is below (its digits are rounding
         noise that changes with the CPU), a failing one to two digits.
         """
-        rows = ["| node | formula | SymPy = backprop | backprop = FD | SymPy = FD | checks "
-                "| all sizes | result |", "|---|---|---|---|---|---|---|---|"]
+        rows = ["| node | SymPy = backprop | backprop = FD | SymPy = FD | checks "
+                "| all sizes | result |", "|---|---|---|---|---|---|---|"]
         for r in self.results:
-            formula = f"${r.formula}$" if r.formula else "(none)"
             verdict = "pass" if r.passed else "**FAIL**" + (f": {r.problem}" if r.problem else "")
-            rows.append(f"| `{r.name}` | {formula} | {_cell(r.sym_vs_bp, SYMBOLIC_BOUND)} "
+            rows.append(f"| `{r.name}` | {_cell(r.sym_vs_bp, SYMBOLIC_BOUND)} "
                         f"| {_cell(r.bp_vs_fd, self.tol)} | {_cell(r.sym_vs_fd, self.tol)} "
                         f"| {r.checks} | {_proved(r)} | {verdict} |")
         return "\n".join(rows)

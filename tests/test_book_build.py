@@ -10,6 +10,8 @@ checks are skipped locally, and fail when ``CI=true``.
 
 from __future__ import annotations
 
+import html as html_lib
+import json
 import os
 import re
 import shutil
@@ -332,3 +334,55 @@ def test_screenshot(built_book, chromium, tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert png_size(shot) == (1280, 1600)
+
+
+# --------------------------------------------------------------------------- layout at 1280 px
+
+PROBE_JS = Path(__file__).with_name("layout_probe.js")
+WINDOW = "--window-size=1280,1600"
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_nothing_is_wider_than_the_column(built_book, chromium, tmp_path_factory, page):
+    """At a 1280 px window, no code block, output, table, display equation or image in the
+    article is wider than the article (nothing cut off, no sideways scrolling)."""
+    page_file = built_book[2] / f"{page}.html"
+    assert page_file.is_file(), f"{page} was not built"
+    probe = page_file.with_name(page_file.stem + ".layout-probe.html")
+    script = f"<script>{PROBE_JS.read_text(encoding='utf-8')}</script></body>"
+    probe.write_text(page_file.read_text(encoding="utf-8").replace("</body>", script),
+                     encoding="utf-8")
+    try:
+        proc = run_chromium(chromium, tmp_path_factory.mktemp("chromium-layout"), WINDOW,
+                            "--dump-dom", probe.as_uri())
+    finally:
+        probe.unlink()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m = re.search(r'<pre id="layout-probe">([^<]*)</pre>', proc.stdout)
+    assert m, f"{page}: the layout probe did not run"
+    report = json.loads(html_lib.unescape(m.group(1)))
+    assert report["articleWidth"] > 600, f"{page}: article only {report['articleWidth']} px wide"
+    wide = [f"<{w['tag']}> {w['scrollWidth']} px of content in {w['clientWidth']} px, right "
+            f"edge {w['right']} (article {w['articleRight']}): {w['text']!r}"
+            for w in report["wide"]]
+    assert not wide, f"{page}: wider than the column at 1280 px:\n" + "\n".join(wide)
+
+
+def test_the_layout_probe_finds_a_wide_block(built_book, chromium, tmp_path_factory):
+    """The check above can fail: a page with one over-long code line is reported."""
+    page_file = built_book[2] / "book" / "notation.html"
+    long_line = "x" * 400
+    text = page_file.read_text(encoding="utf-8")
+    text = text.replace("</article>", f"<pre>{long_line}</pre></article>", 1)
+    probe = page_file.with_name("notation.wide-probe.html")
+    script = f"<script>{PROBE_JS.read_text(encoding='utf-8')}</script></body>"
+    probe.write_text(text.replace("</body>", script), encoding="utf-8")
+    try:
+        proc = run_chromium(chromium, tmp_path_factory.mktemp("chromium-wide"), WINDOW,
+                            "--dump-dom", probe.as_uri())
+    finally:
+        probe.unlink()
+    m = re.search(r'<pre id="layout-probe">([^<]*)</pre>', proc.stdout)
+    assert m, "the layout probe did not run"
+    report = json.loads(html_lib.unescape(m.group(1)))
+    assert any(w["text"].startswith("xxxx") for w in report["wide"]), report

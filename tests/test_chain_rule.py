@@ -81,7 +81,7 @@ def test_backward_derivation_lists_only_real_inputs_and_all_match():
     steps = bp.backward_derivation(y).steps
     # 1/x, +, exp, ×(-1): one line each; the constants -1 and 1 get none
     assert len(steps) == 4
-    assert all(note == "matches backprop" for _, _, note in steps)
+    assert all(note.endswith(": ok") for _, _, note in steps)
     s = 1.0 / (1.0 + math.exp(-0.5))
     assert x.grad == pytest.approx(s * (1 - s), rel=1e-12)
 
@@ -97,4 +97,16 @@ def test_backward_derivation_flags_a_wrong_backward():
     y = bp.value.apply(BadSquare(2.0), x)
     y.backward()
     notes = [note for _, _, note in bp.backward_derivation(y).steps]
-    assert notes == ["MISMATCH"]
+    assert len(notes) == 1 and notes[0].endswith(": MISMATCH with backprop")
+
+
+def test_backward_derivation_names_contributions_and_states_their_sum():
+    # f = x * x: two edges from x, each a contribution of 3; the gradient is their sum, 6
+    x = Value(3.0, "x")
+    f = x * x
+    f.backward()
+    steps = bp.backward_derivation(f).steps
+    assert [note for _, _, note in steps] == [
+        "contribution 1 of 2: ok", "contribution 2 of 2: ok", "sum of 2 contributions: ok"]
+    assert r"\Big|" in steps[0][0] and r"\Big|" not in steps[2][0]
+    assert steps[2][1] == "3 + 3 = 6"

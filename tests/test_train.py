@@ -136,11 +136,11 @@ def test_fit_reduces_the_loss_on_a_tiny_problem():
     history = fit(model, X, y, epochs=20, batch_size=16, optimizer=SGD(0.5), seed=0,
                   X_val=X_val, y_val=y_val)
     assert isinstance(history, History)
-    assert history.epochs == 20 and len(history.train_acc) == 20 and len(history.test_acc) == 20
+    assert history.epochs == 20 and len(history.train_acc) == 20 and len(history.val_acc) == 20
     # the zero model starts at loss log 3 = 1.0986 (uniform softmax); training must go well below
     assert history.loss[0] < np.log(3)
     assert history.loss[-1] < 0.25 * history.loss[0]
-    assert history.train_acc[-1] > 0.95 and history.test_acc[-1] > 0.95  # clusters 6σ apart
+    assert history.train_acc[-1] > 0.95 and history.val_acc[-1] > 0.95  # clusters 6σ apart
     assert "20 epochs" in repr(history)
 
 
@@ -153,10 +153,10 @@ def test_fit_is_reproducible_with_a_fixed_seed():
     assert runs[0] == runs[1]
 
 
-def test_fit_without_validation_data_records_no_test_accuracy():
+def test_fit_without_validation_data_records_no_validation_accuracy():
     X, y = blobs(0, m=30)
     history = fit(SoftmaxRegression(2, 3), X, y, epochs=2, batch_size=8, optimizer=SGD(0.1))
-    assert history.test_acc == [] and len(history.loss) == 2
+    assert history.val_acc == [] and len(history.loss) == 2
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -215,3 +215,20 @@ def test_fit_refuses_empty_or_mismatched_data():
             X_val=X[:, :5], y_val=y[:4])
     with pytest.raises(ShapeError, match=r"X has shape \(30,\), expected \(n_features, m\)"):
         fit(SoftmaxRegression(2, 3), X[0], y, epochs=1, batch_size=8, optimizer=SGD(0.1))
+
+
+def test_split_validation_is_stratified_disjoint_and_repeatable():
+    from bpcore.data import split_validation
+
+    X = np.arange(2 * 100, dtype=float).reshape(2, 100)  # column j holds j and 100 + j
+    y = np.repeat(np.arange(4), 25)
+    X_tr, y_tr, X_val, y_val = split_validation(X, y, fraction=0.2, seed=3)
+    assert X_val.shape == (2, 20) and X_tr.shape == (2, 80)
+    np.testing.assert_array_equal(np.bincount(y_val), [5, 5, 5, 5])  # 20% of every class
+    cols = sorted(X_tr[0].tolist() + X_val[0].tolist())
+    assert cols == list(range(100))  # every column exactly once
+    np.testing.assert_array_equal(y_tr, y[X_tr[0].astype(int)])  # labels follow their columns
+    again = split_validation(X, y, fraction=0.2, seed=3)
+    np.testing.assert_array_equal(again[2], X_val)
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\)"):
+        split_validation(X, y, fraction=1.0)

@@ -1,9 +1,10 @@
 """Bibliography labels that match the author-year citations in the text.
 
-sphinxcontrib-bibtex's ``author_year`` reference style writes "Rumelhart et al. (1986)" in the
-text, but the list at the end is labelled by the formatting style's label style, "alpha" by
-default ([RHW86]). This extension registers a pybtex formatting style, ``authoryear``, whose
-labels are the same "Rumelhart et al. 1986", sorted by author and year.
+sphinxcontrib-bibtex's ``author_year`` reference style writes "Rumelhart et
+al. (1986)" in the text, but the list at the end is labelled by the formatting
+style's label style, "alpha" by default ([RHW86]). This extension registers a
+pybtex formatting style, ``authoryear``, whose labels are the same "Rumelhart
+et al. 1986", sorted by author and year.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from pybtex.style.labels import BaseLabelStyle
 
 
 def _surname(person) -> str:
-    return " ".join(person.prelast_names + person.last_names).replace("{", "").replace("}", "")
+    return (
+        " ".join(person.prelast_names + person.last_names)
+        .replace("{", "")
+        .replace("}", "")
+    )
 
 
 def author_year(entry) -> str:

@@ -1,0 +1,40 @@
+// Injected into a copy of a built page by tests/test_book_build.py. Once MathJax has typeset the
+// page, it lists every code block, output, table, display equation and image inside the article
+// that is wider than the article: its content scrolls sideways, or it sticks out. The list goes,
+// as JSON, into a <pre id="layout-probe"> at the end of the body, where --dump-dom reads it.
+// Elements with no box at all (display: none) are skipped; the content of a closed dropdown
+// (an exercise's solution) still has its width and is checked, since a reader opens it.
+window.addEventListener('load', function () {
+  function probe() {
+    var article = document.querySelector('article.bd-article') || document.querySelector('main');
+    var box = article.getBoundingClientRect();
+    var selector = 'pre, table, mjx-container[display="true"], img, div.math, .cell_output .output';
+    var wide = [];
+    article.querySelectorAll(selector).forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) return;
+      var scrolls = el.scrollWidth > el.clientWidth + 1;
+      var sticksOut = r.right > box.right + 1 || r.left < box.left - 1;
+      if (!scrolls && !sticksOut) return;
+      var text = el.innerText || el.textContent || el.getAttribute('alt') || '';
+      wide.push({
+        tag: el.tagName.toLowerCase(),
+        text: text.replace(/\s+/g, ' ').trim().slice(0, 90),
+        scrollWidth: el.scrollWidth,
+        clientWidth: el.clientWidth,
+        right: Math.round(r.right),
+        articleRight: Math.round(box.right)
+      });
+    });
+    var out = document.createElement('pre');
+    out.id = 'layout-probe';
+    out.textContent = JSON.stringify({articleWidth: Math.round(box.width), wide: wide});
+    document.body.appendChild(out);
+  }
+  var mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) {
+    mj.startup.promise.then(function () { setTimeout(probe, 300); });
+  } else {
+    setTimeout(probe, 1000);
+  }
+});

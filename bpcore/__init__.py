@@ -18,8 +18,10 @@ from .arith import (
     ReciprocalNode,
     SumNode,
 )
+from .batchnorm import BatchNorm, BatchNormLayer
 from .checks import ShapeError
 from .data import load_digits_split, minibatches, split_validation
+from .dropout import Dropout, DropoutLayer
 from .gradcheck import bucket, gradcheck, numerical_gradient, rel_error, verdict
 from .init import initialise
 from .layers import Activation, Affine, Dense, Identity, Layer, LayerBlock
@@ -52,7 +54,8 @@ __all__ = [
     "ReLU", "Sigmoid", "Tanh", "relu", "sigmoid", "tanh",
     "CrossEntropy", "MSE", "Softmax", "SoftmaxWithLoss", "log_softmax", "logsumexp", "mse_loss",
     "one_hot", "softmax", "softmax_cross_entropy", "softmax_with_loss",
-    "Activation", "Affine", "Dense", "Identity", "Layer", "LayerBlock", "MLP", "Network",
+    "Activation", "Affine", "BatchNorm", "BatchNormLayer", "Dense", "Dropout", "DropoutLayer",
+    "Identity", "Layer", "LayerBlock", "MLP", "Network",
     "initialise",
     "SGD", "Adam", "History", "Momentum", "RMSprop", "fit", "load_digits_split", "minibatches",
     "split_validation",

@@ -38,6 +38,17 @@ def positive_int_arg(text: str) -> int:
     return positive_int(value, "the value")
 
 
+def keep_probability_arg(text: str) -> float:
+    """A dropout keep probability in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """A finite number > 0 (learning rate)."""
     try:
@@ -75,6 +86,13 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"seed for the initial weights and the batch order (default "
                         f"{DEFAULT_SEED}); the train/test split is fixed")
+    p.add_argument("--batchnorm", action="store_true",
+                   help="batch normalisation before each hidden activation (chapter 7)")
+    p.add_argument("--dropout", type=keep_probability_arg, default=None, metavar="P",
+                   help="inverted dropout after each hidden activation, keeping each unit "
+                        "with probability P in (0, 1] (chapter 7)")
+    p.add_argument("--activation", choices=["relu", "sigmoid", "tanh"], default="relu",
+                   help="hidden-layer activation (default relu)")
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     p.set_defaults(run=run_train)
 
@@ -87,11 +105,15 @@ def run_train(args: argparse.Namespace) -> int:
 
     X_train, y_train, X_test, y_test = load_digits_split(seed=SPLIT_SEED)
     sizes = [X_train.shape[0], *args.hidden, 10]
-    model = MLP(sizes, activation="relu", output="softmax", loss="softmax_ce", init="he",
-                seed=args.seed)
+    init = "he" if args.activation == "relu" else "xavier"
+    model = MLP(sizes, activation=args.activation, output="softmax", loss="softmax_ce",
+                init=init, seed=args.seed, batchnorm=args.batchnorm, dropout=args.dropout)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     optimizer = make_optimizer(args.optimizer, lr)
-    print(f"network {sizes}, {optimizer!r}, {args.epochs} epochs, batch size "
+    extras = "".join([", batch norm" if args.batchnorm else "",
+                      f", dropout p = {args.dropout:g}" if args.dropout is not None else ""])
+    print(f"network {sizes} ({args.activation}{extras}), {optimizer!r}, {args.epochs} epochs, "
+          f"batch size "
           f"{args.batch_size}, seed {args.seed}; {X_train.shape[1]} training and "
           f"{X_test.shape[1]} test digits")
     history = fit(model, X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,

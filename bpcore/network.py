@@ -22,9 +22,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .batchnorm import BatchNormLayer
 from .checks import ShapeError, check_finite, positive_int
+from .dropout import DropoutLayer
 from .init import initialise
-from .layers import _KERNELS, Dense, Layer
+from .layers import _KERNELS, Activation, Dense, Layer
 from .losses import MSE, SoftmaxWithLoss, check_labels
 from .node import Node
 
@@ -155,18 +157,32 @@ class Network:
         return grads
 
     # -- using the trained network ---------------------------------------------------------------
+    def _evaluate(self, x: object) -> np.ndarray:
+        """The output in eval mode (running statistics, no dropout); the modes are restored.
+
+        A prediction must not depend on which other examples are in the batch, nor on a random
+        mask, and evaluating must not move batch norm's running statistics.
+        """
+        modes = [layer.training for layer in self._layers]
+        self.eval()
+        try:
+            return self.forward(x)
+        finally:
+            for layer, mode in zip(self._layers, modes):
+                layer.train(mode)
+
     def predict(self, x: object) -> np.ndarray:
-        """Class indices, shape (m,): the largest output (softmax is monotone, so the logits
-        will do); with one output unit, 1 where the output exceeds 0.5."""
-        out = self.forward(x)
+        """Class indices, shape (m,), in eval mode: the largest output (softmax is monotone, so
+        the logits will do); with one output unit, 1 where the output exceeds 0.5."""
+        out = self._evaluate(x)
         if out.shape[0] == 1:
             return (out[0] > 0.5).astype(np.int64)
         return np.argmax(out, axis=0)
 
     def accuracy(self, x: object, labels: object) -> float:
         """Fraction of the columns of x whose predicted class is the label (labels of shape
-        (m,), or one-hot targets of shape (K, m))."""
-        out = self.forward(x)
+        (m,), or one-hot targets of shape (K, m)), computed in eval mode."""
+        out = self._evaluate(x)
         K, m = out.shape
         # the loss nodes' label check; one output unit separates two classes, 0 and 1
         one_hot, labels = check_labels(labels, (max(K, 2), m) if np.ndim(labels) == 1
@@ -185,7 +201,8 @@ HEADS: dict[tuple[str, str], type[Node]] = {("softmax", "softmax_ce"): SoftmaxWi
 
 def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
         loss: str = "softmax_ce", init: str | float | Callable = "he", seed: int = 0,
-        dtype: type | np.dtype = np.float64) -> Network:
+        dtype: type | np.dtype = np.float64, batchnorm: bool = False,
+        dropout: float | None = None) -> Network:
     r"""A multilayer perceptron: :class:`~bpcore.layers.Dense` layers and a loss node.
 
     ``sizes = [n0, n1, ..., nD]`` (D layers); hidden layers use ``activation``. The output
@@ -197,6 +214,11 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
       layer and :class:`~bpcore.losses.MSE`.
 
     Weights are drawn by ``init`` from ``np.random.default_rng(seed)``; biases start at 0.
+
+    ``batchnorm=True`` puts a :class:`~bpcore.batchnorm.BatchNormLayer` between each hidden
+    layer's affine map and its activation (chapter 7); ``dropout=p`` puts a
+    :class:`~bpcore.dropout.DropoutLayer` with keep probability ``p`` after each hidden
+    activation, its masks drawn from ``seed``.
     """
     sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     if len(sizes) < 2:
@@ -213,7 +235,15 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     if dtype not in _FLOATS:
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")
     pairs = initialise(sizes, init, np.random.default_rng(seed), dtype)
-    last = "identity" if output == "softmax" else output
-    acts = [activation] * (len(pairs) - 1) + [last]
-    layers = [Dense(W, b, g) for (W, b), g in zip(pairs, acts)]
+    layers: list[Layer] = []
+    for k, (W, b) in enumerate(pairs[:-1], start=1):
+        if batchnorm:  # z = W a + b, then normalise z, then the activation
+            layers += [Dense(W, b, "identity"), BatchNormLayer(W.shape[0], dtype=dtype),
+                       Activation(activation)]
+        else:
+            layers.append(Dense(W, b, activation))
+        if dropout is not None:
+            layers.append(DropoutLayer(dropout, seed=seed * 1000 + k))
+    W, b = pairs[-1]
+    layers.append(Dense(W, b, "identity" if output == "softmax" else output))
     return Network(layers, HEADS[(output, loss)]())

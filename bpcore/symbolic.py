@@ -238,7 +238,11 @@ def verify_node(node: Node, inputs: Sequence, h: float = DEFAULT_H, tol: float =
     pristine = copy.deepcopy(node)
     work = copy.deepcopy(node)
     out = work.forward(*inputs)
-    dout = 1.0 if np.ndim(out) == 0 else np.random.default_rng(seed).normal(size=np.shape(out))
+    # A stream of its own: examples are often drawn from default_rng(seed) too, and a dout equal
+    # to the input's own draws can be degenerate (for batch norm it lies in the span of 1 and
+    # x, where the gradient vanishes).
+    dout_rng = np.random.default_rng([seed, 0xD0])
+    dout = 1.0 if np.ndim(out) == 0 else dout_rng.normal(size=np.shape(out))
     grads = work.backward(dout)
     grads = grads if isinstance(grads, tuple) else (grads,)
     backprop = [np.asarray(g, dtype=np.float64) for g in grads[:k]]

@@ -82,6 +82,8 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
         _check_examples(X_val, y_val, "X_val", "y_val")
     rng = np.random.default_rng(seed)
     history = History()
+    if hasattr(model, "train"):
+        model.train()  # batch statistics and dropout masks while training
     bar = _progress_bar(epochs, progress)
     try:
         for epoch in range(1, epochs + 1):

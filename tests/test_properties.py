@@ -159,7 +159,29 @@ def mse(draw):
     return bp.MSE(), (draw(array(shape)), draw(array(shape)))
 
 
+@st.composite
+def batch_norm(draw):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(3, 6))  # m = 2 makes dx exactly 0
+    x = draw(array((n, m)))
+    assume(np.all(x.std(axis=1) > 0.3))  # a spread batch: x̂ is well conditioned
+    gamma, beta = draw(array((n, 1), floats(0.2, 3))), draw(array((n, 1)))
+    node = bp.BatchNorm(n, training=draw(st.booleans()))
+    if not node.training:
+        node.running_mean = draw(array((n, 1)))
+        node.running_var = draw(array((n, 1), floats(0.2, 4)))
+    return node, (x, gamma, beta)
+
+
+@st.composite
+def dropout(draw):
+    node = bp.Dropout(draw(floats(0.2, 1.0)), seed=draw(st.integers(0, 2**16)),
+                      training=draw(st.booleans()))
+    return node, (draw(array(draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))),)
+
+
 STRATEGIES = {
+    "BatchNorm": batch_norm(),
+    "Dropout": dropout(),
     "AddNode": binary_broadcast(bp.AddNode),
     "MulNode": binary_broadcast(bp.MulNode),
     "NegNode": elementwise(bp.NegNode),
@@ -187,10 +209,12 @@ NODE_NAMES = sorted(c.__name__ for c in discover_nodes())
 def backprop_vs_fd(node, inputs, dout_seed: int) -> list[float]:
     """Relative errors of backward against central differences, one per differentiable input.
 
-    Layer blocks (``batch_mean``) follow the book's per-example convention: their checked
-    scalar is the batch mean and per-example gradients are divided by m (as in verify_node).
+    Every evaluation starts from a copy of the node as it was given, so a node with state (batch
+    norm's running statistics, dropout's generator) is differentiated at one fixed state: the
+    same mask in every finite difference as in backward.
     """
     k = node.n_grad
+    pristine = copy.deepcopy(node)
     out = node.forward(*inputs)
     rng = np.random.default_rng(dout_seed)
     dout = rng.normal(size=np.shape(out)) if np.ndim(out) else 1.0
@@ -198,14 +222,10 @@ def backprop_vs_fd(node, inputs, dout_seed: int) -> list[float]:
     backprop = [np.asarray(g, dtype=np.float64) for g in grads[:k]]
     assert len(backprop) == k, f"backward returned {len(grads)} gradients, expected {k}"
     weight = np.asarray(dout)
-    if getattr(node, "batch_mean", False):
-        m = np.shape(out)[-1]
-        weight = weight / m
-        for i in node.per_example:
-            backprop[i] = backprop[i] / m
 
     def scalar(*xs):
-        return float(np.sum(np.asarray(copy.copy(node).forward(*xs, *inputs[k:])) * weight))
+        fresh = copy.deepcopy(pristine)
+        return float(np.sum(np.asarray(fresh.forward(*xs, *inputs[k:])) * weight))
 
     numeric = numerical_gradient(scalar, *inputs[:k])
     for g, x in zip(backprop, inputs[:k]):

@@ -29,7 +29,8 @@ def test_default_config_reaches_97_percent(capsys):
     # 2-core machine): the only test that trains the full default network.
     assert main(["train", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "network [64, 64, 10], Momentum(lr=0.05, beta=0.9), 30 epochs, batch size 32" in out
+    assert ("network [64, 64, 10] (relu), Momentum(lr=0.05, beta=0.9), 30 epochs, "
+            "batch size 32") in out
     accuracy = float(re.search(r"test accuracy: (\d+\.\d+)%", out).group(1))
     assert accuracy >= 97.0
 

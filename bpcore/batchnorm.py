@@ -168,11 +168,6 @@ class BatchNormLayer(Layer):
     def __repr__(self) -> str:
         return f"BatchNormLayer({self.params['gamma'].shape[0]})"
 
-    def train(self, mode: bool = True) -> Layer:
-        super().train(mode)
-        self.node.training = self.training
-        return self
-
     def forward(self, x):
         return self.node.forward(x, self.params["gamma"], self.params["beta"])
 

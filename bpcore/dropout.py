@@ -110,11 +110,6 @@ class DropoutLayer(Layer):
     def __repr__(self) -> str:
         return f"DropoutLayer(p={self.node.p:g})"
 
-    def train(self, mode: bool = True) -> Layer:
-        super().train(mode)
-        self.node.training = self.training
-        return self
-
     def forward(self, x):
         return self.node.forward(x)
 

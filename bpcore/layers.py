@@ -265,6 +265,9 @@ class Layer:
 
     def train(self, mode: bool = True) -> Layer:
         self.training = bool(mode)
+        node = getattr(self, "node", None)  # a layer built on a node with a mode passes it on
+        if node is not None and hasattr(node, "training"):
+            node.training = self.training
         return self
 
     def eval(self) -> Layer:

@@ -68,15 +68,368 @@ def _plain(tex: str) -> str:
     return re.sub(r"[\\{}]|\\left|\\right", "", s).strip()
 
 
+# -- display: how wide LaTeX renders, and where to break it --------------------------------------
+#: The widest a proof may render, in em of MathJax's default size: the book's column at a 1280 px
+#: window is ~676 px (~605 px in a list), and MathJax's em there is ~20.4 px; 30.5 em ~ 622 px.
+WIDTH_EM = 30.5
+#: Room kept for the left-hand sides when a formula is broken into lines as a step is added
+#: (before the widest left-hand side of the proof is known). Left-hand sides are short by design.
+LHS_EM = 10.0
+_BREAK = r" \\ &\qquad {} "  # a formula continued on the next row, indented, after its sign
+
+# Glyph widths (em) of TeX's fonts, which MathJax uses: roman text, math italic.
+_ROMAN = dict(zip("abcdefghijklmnopqrstuvwxyz",
+                  (.5, .556, .444, .556, .444, .306, .5, .556, .278, .306, .528, .278, .833, .556,
+                   .5, .556, .528, .392, .394, .389, .556, .528, .722, .528, .528, .444)))
+_ROMAN.update(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                  (.75, .708, .722, .764, .681, .653, .785, .75, .361, .514, .778, .625, .917, .75,
+                   .778, .681, .778, .736, .556, .722, .75, .75, 1.028, .75, .75, .611)))
+_ROMAN.update({c: .5 for c in "0123456789"})
+_ROMAN.update({" ": .25, ".": .278, ",": .278, ":": .278, ";": .278, "!": .278, "?": .472,
+               "(": .389, ")": .389, "[": .278, "]": .278, "-": .333, "'": .278, "/": .5,
+               "=": .778, "+": .778, "*": .5, "<": .778, ">": .778, "|": .278, "≤": .778, "≥": .778,
+               "Σ": .722, "⊙": .778, "ᵀ": .285, "ℓ": .417, "ᵢ": .13, "∂": .565, "δ": .371})
+_ITALIC = dict(zip("abcdefghijklmnopqrstuvwxyz",
+                   (.529, .429, .433, .52, .466, .549, .477, .576, .345, .412, .521, .298, .878,
+                    .6, .485, .503, .46, .451, .469, .361, .572, .485, .716, .572, .49, .465)))
+_ITALIC.update(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                   (.75, .759, .759, .828, .763, .749, .786, .888, .503, .633, .888, .68, 1.051,
+                    .888, .763, .75, .791, .759, .644, .703, .766, .769, 1.048, .852, .763, .723)))
+_ITALIC.update({c: .5 for c in "0123456789"})
+_SYMBOL = {  # command -> (width, class): ord, bin (binary operator), rel (relation), op (Σ)
+    "partial": (.566, "ord"), "infty": (1.0, "ord"), "ell": (.417, "ord"), "top": (.778, "ord"),
+    "prime": (.275, "ord"), "ldots": (1.172, "ord"), "cdots": (1.172, "ord"),
+    "odot": (.778, "bin"), "circ": (.5, "bin"), "cdot": (.278, "bin"), "times": (.778, "bin"),
+    "pm": (.778, "bin"), "leq": (.778, "rel"), "geq": (.778, "rel"), "le": (.778, "rel"),
+    "ge": (.778, "rel"), "ne": (.778, "rel"), "neq": (.778, "rel"), "to": (1.0, "rel"),
+    "in": (.667, "rel"), "approx": (.778, "rel"), "equiv": (.778, "rel"), "mid": (.278, "rel"),
+    "sum": (1.444, "op"), "prod": (1.278, "op"), "lim": (1.4, "op"),
+    "log": (1.25, "fn"), "ln": (.84, "fn"), "exp": (1.42, "fn"), "max": (1.67, "fn"),
+    "min": (1.45, "fn"), "tr": (.67, "fn"), "tanh": (1.78, "fn"), "sinh": (1.72, "fn"),
+    "cosh": (1.67, "fn"), "sin": (1.11, "fn"), "cos": (1.28, "fn"),
+}
+_GREEK = {"alpha": .64, "beta": .566, "gamma": .542, "delta": .444, "epsilon": .406,
+          "varepsilon": .466, "zeta": .438, "eta": .497, "theta": .469, "iota": .354,
+          "kappa": .576, "lambda": .583, "mu": .603, "nu": .494, "xi": .438, "pi": .57,
+          "rho": .517, "sigma": .571, "tau": .437, "phi": .596, "varphi": .654, "chi": .626,
+          "psi": .651, "omega": .622, "Gamma": .615, "Delta": .833, "Theta": .763,
+          "Lambda": .694, "Sigma": .722, "Phi": .722, "Psi": .778, "Omega": .722}
+_SPACE = {",": .167, ":": .222, ";": .278, "!": -.167, " ": .333, "quad": 1.0, "qquad": 2.0,
+          "enspace": .5}
+_SPACING = {"bin": .222, "rel": .278}  # on each side, at display and text size
+_SCALE = (1.0, 1.0, .7, .5)  # display, text, script, scriptscript
+_DELIM = {"left": .6, "right": .6, "bigl": .46, "bigr": .46, "Bigl": .6, "Bigr": .6,
+          "biggl": .74, "biggr": .74, "big": .46, "Big": .6, "bigg": .74}
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_&]|\s+|.", re.S)
+
+
+class _Width:
+    r"""A rough typesetter: the width (em) MathJax gives a LaTeX formula, from the glyph widths
+    of TeX's fonts and its rules for fractions, scripts, big operators and spacing. It errs
+    wide. Enough to decide where to break a proof's rows, and for a test to bound them without
+    a browser (tests/test_proofs.py calibrates it against widths measured in Chromium)."""
+
+    def __init__(self, tex: str) -> None:
+        self.tokens = _TOKEN.findall(tex)
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        """The next token, skipping white space (math mode ignores it)."""
+        while self.pos < len(self.tokens) and self.tokens[self.pos].isspace():
+            self.pos += 1
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str | None:
+        tok = self.peek()
+        self.pos += 1
+        return tok
+
+    def raw(self) -> str:
+        """The source of a braced argument (for \\text{...}), or of the next token."""
+        if self.peek() != "{":
+            return (self.take() or "").lstrip("\\")
+        self.take()
+        depth, out = 0, []
+        while self.pos < len(self.tokens):
+            tok = self.tokens[self.pos]
+            self.pos += 1
+            depth += (tok == "{") - (tok == "}")
+            if depth < 0:
+                break
+            out.append(tok)
+        return "".join(out)
+
+    def arg(self, level: int) -> float:
+        if self.peek() == "{":
+            self.take()
+            return self.seq(level, closing=True)
+        return self.atom(level)[0]
+
+    def rows(self, level: int) -> list[list[float]]:
+        """Cells (split at &) of rows (split at \\\\) up to \\end{...} or a closing brace."""
+        rows, cells = [], []
+        while True:
+            cells.append(self.seq(level, cell=True))
+            tok = self.take()
+            if tok == "&":
+                continue
+            rows.append(cells)
+            cells = []
+            if tok != "\\\\":
+                if tok == "\\end":
+                    self.raw()
+                return rows
+
+    def seq(self, level: int, closing: bool = False, cell: bool = False) -> float:
+        """Width of the atoms up to a closing brace (taken if ``closing``) or, in a ``cell``,
+        up to the next &, \\\\ or \\end."""
+        total, prev = 0.0, None
+        while (tok := self.peek()) is not None:
+            if tok == "}":
+                self.pos += closing
+                break
+            if cell and tok in ("&", "\\\\", "\\end"):
+                break
+            if tok in ("\\textstyle", "\\displaystyle", "\\scriptstyle"):
+                self.take()
+                level = {"\\textstyle": 1, "\\displaystyle": 0, "\\scriptstyle": 2}[tok]
+                continue
+            w, kind = self.atom(level)
+            if self.peek() in ("^", "_"):
+                w = self.scripts(w, kind, level)
+                kind = kind if kind in ("op", "fn") else "ord"
+            if kind == "bin" and prev in (None, "bin", "rel", "open", "punct", "op"):
+                kind = "ord"  # a leading minus is a sign, not an operator
+            if level <= 1:
+                total += 2 * _SPACING.get(kind, 0.0)
+                total += .167 if kind in ("op", "fn", "punct") else 0.0
+                total += .167 if kind == "op" and prev in ("ord", "close") else 0.0
+            total += w
+            prev = kind if kind != "space" else prev
+        return total
+
+    def scripts(self, base: float, kind: str, level: int) -> float:
+        sub = sup = 0.0
+        while self.peek() in ("^", "_"):
+            which = self.take()
+            w = self.arg(2 if level < 2 else 3)
+            sub, sup = (w, sup) if which == "_" else (sub, w)
+        if kind == "op" and level == 0:  # limits under and over, in display style
+            return max(base, sub, sup)
+        return base + max(sub, sup) + .05
+
+    def atom(self, level: int) -> tuple[float, str]:
+        s = _SCALE[level]
+        tok = self.take()
+        if tok is None or tok in ("&", "\\\\"):
+            return 0.0, "space"
+        if tok == "{":
+            return self.seq(level, closing=True), "ord"
+        if tok in ("+", "-", "*"):
+            return .778 * s, "bin"
+        if tok in ("=", "<", ">"):
+            return .778 * s, "rel"
+        if tok in ("(", "["):
+            return .389 * s, "open"
+        if tok in (")", "]"):
+            return .389 * s, "close"
+        if tok == ",":
+            return .278 * s, "punct"
+        if not tok.startswith("\\"):
+            return (_ITALIC.get(tok) or _ROMAN.get(tok) or .75) * s, "ord"
+        name = tok[1:]
+        if name in _SPACE:
+            return _SPACE[name] * s, "space"
+        if name in _GREEK:
+            return _GREEK[name] * s, "ord"
+        if name in _SYMBOL:
+            w, kind = _SYMBOL[name]
+            return (1.056 if name == "sum" and level > 0 else w) * s, kind
+        if name in ("frac", "dfrac", "tfrac"):
+            inner = {"dfrac": 1, "tfrac": 2}.get(name, (1, 2, 3, 3)[level])
+            num, den = self.arg(inner), self.arg(inner)
+            return max(num, den) + .44 * s, "ord"
+        if name in ("text", "textbf", "textit", "textrm", "mathrm", "mathbf", "operatorname"):
+            w = _text_em(re.sub(r"\\[A-Za-z]+|[{}\\]", "", self.raw()))
+            w *= 1.1 if name in ("textbf", "mathbf") else 1.0
+            return w * s, ("fn" if name == "operatorname" else "ord")
+        if name in ("mathbb", "mathcal"):
+            return .75 * len(self.raw()) * s, "ord"
+        if name == "sqrt":
+            return self.arg(level) + 1.0 * s, "ord"
+        if name in _DELIM:
+            delim = self.take()
+            w = .12 if delim == "." else _DELIM[name]
+            return w * s, ("open" if name.endswith(("left", "l")) else
+                           "close" if name.endswith(("right", "r")) else "ord")
+        if name in ("hat", "bar", "tilde", "vec", "overline", "mathit", "boldsymbol",
+                    "hphantom", "phantom"):
+            return self.arg(level), "ord"
+        if name == "substack":
+            self.take()
+            return max((sum(r) for r in self.rows(level)), default=0.0), "ord"
+        if name == "begin":
+            env = self.raw()
+            rows = self.rows(max(level, 1))
+            cols = [max((r[c] for r in rows if len(r) > c), default=0.0)
+                    for c in range(max(len(r) for r in rows))]
+            return sum(cols) + len(cols) - 1 + (1.01 if env == "cases" else 0.0), "ord"
+        if name in ("small", "large", "normalsize", "limits", "nolimits", "allowbreak"):
+            return 0.0, "space"
+        return .6 * s, "ord"  # {, }, and anything not listed
+
+
+def _em(tex: str) -> float:
+    """Estimated width in em of a LaTeX formula (one row) in display style."""
+    return _Width(tex).seq(0)
+
+
+def _text_em(text: str) -> float:
+    """Estimated width in em of plain text in ``\\text{...}``."""
+    return sum(_ROMAN.get(ch, .6) for ch in text) * 1.02
+
+
+def _wrap_words(text: str, room: float) -> list[str]:
+    """Plain text cut at spaces into lines at most ``room`` em wide (a longer word is cut)."""
+    lines, cur = [], ""
+    for word in text.split():
+        while _text_em(word) > room and len(word) > 1:  # e.g. an expression in a reason
+            cut = max((n for n in range(1, len(word)) if _text_em(word[:n]) <= room),
+                      default=1)
+            if cur:
+                lines.append(cur)
+                cur = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        if cur and _text_em(f"{cur} {word}") > room:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    return lines + [cur] if cur else lines
+
+
+def _tex_pieces(tex: str) -> list[str]:
+    r"""LaTeX mixing ``\text{...}`` and math cut where a line may break: between the words of
+    the text, and at the top-level ``,\ `` of the math (what follows a ``\textstyle`` stays
+    whole)."""
+    pieces, pos = [], 0
+    for m_ in re.finditer(r"\\text\{([^{}]*)\}", tex):
+        pieces += _math_pieces(tex[pos:m_.start()])
+        words = re.findall(r"\s*\S+\s*|\s+", m_.group(1))
+        pieces += [rf"\text{{{w}}}" for w in words]
+        pos = m_.end()
+    return [p for p in pieces + _math_pieces(tex[pos:]) if p.strip()]
+
+
+def _math_pieces(tex: str) -> list[str]:
+    pieces, depth, start = [], 0, 0
+    for n, ch in enumerate(tex):
+        depth += (ch == "{") - (ch == "}")
+        if depth == 0 and tex.startswith(r",\ ", n) and r"\textstyle" not in tex[start:n]:
+            pieces.append(tex[start:n + 3])
+            start = n + 3
+    return pieces + [tex[start:]]
+
+
+def _wrap_tex(tex: str, room: float) -> list[str]:
+    """Mixed text and math (an assumption) cut into lines at most ``room`` em wide."""
+    lines, cur = [], ""
+    for piece in _tex_pieces(tex):
+        if cur and _em(cur + piece) > room:
+            lines.append(cur.rstrip())
+            cur = piece.lstrip() if not piece.startswith(r"\text{") else (
+                rf"\text{{{piece[6:-1].lstrip()}}}")
+        else:
+            cur += piece
+    return lines + [cur.rstrip()] if cur.strip() else lines
+
+
+def _flat_cases(expr):
+    r"""The same expression with nested ``Piecewise`` written as one ``cases`` (for display).
+
+    A branch ``(Piecewise((a, c1), (b, True)), c0)`` becomes ``(a, c0 & c1), (b, c0)``; a
+    branch whose condition includes an earlier branch's condition is never reached and is
+    dropped, and so is a branch before the final ``otherwise`` with the same value.
+    """
+    def nested(e) -> bool:
+        return isinstance(e, sp.Piecewise) and any(
+            isinstance(v, sp.Piecewise) and v.args[-1].cond == sp.true for v, _ in e.args)
+
+    def conjuncts(c) -> set:
+        return set(sp.And.make_args(c))
+
+    def flat(pw):
+        branches = []
+        for value, cond in pw.args:
+            inner = flat(value).args if nested(value) else (
+                value.args if isinstance(value, sp.Piecewise)
+                and value.args[-1].cond == sp.true else ((value, sp.true),))
+            branches += [(v, sp.And(cond, c)) for v, c in inner]
+        kept = []
+        for value, cond in branches:
+            if not any(conjuncts(c0) <= conjuncts(cond) for _, c0 in kept):
+                kept.append((value, cond))
+        while len(kept) > 1 and kept[-1][1] == sp.true and kept[-2][0] == kept[-1][0]:
+            kept.pop(-2)
+        return sp.Piecewise(*kept)
+
+    return expr.replace(nested, flat)
+
+
+def _lines(expr, room: float = WIDTH_EM - LHS_EM) -> str:
+    r"""LaTeX of ``expr`` as the right-hand side of ``=``; a top-level sum wider than ``room`` em
+    is continued on further rows, each starting with its sign (``_BREAK`` between them)."""
+    tex = sp.latex(expr)
+    if not isinstance(expr, sp.Add) or _em("= " + tex) <= room:
+        return tex
+    terms = expr.as_ordered_terms()
+    pieces = [sp.latex(terms[0])] + [
+        f"- {sp.latex(-t)}" if t.could_extract_minus_sign() else f"+ {sp.latex(t)}"
+        for t in terms[1:]]
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        first = len(lines) == 1
+        width = _em(("= " if first else r"\qquad {} ") + f"{lines[-1]} {piece}")
+        if width <= room:
+            lines[-1] += f" {piece}"
+        else:
+            lines.append(piece)
+    return _BREAK.join(lines)
+
+
+def _one_line(tex: str) -> str:
+    return tex.replace(_BREAK, " ")
+
+
+def _factor(e) -> str:
+    """LaTeX of a factor after ⊙: in parentheses if it is a sum or has a leading minus."""
+    tex = sp.latex(e)
+    if isinstance(e, sp.Add) or (tex.startswith("-") and len(tex) > 1):
+        return rf"\left({tex}\right)"
+    return tex
+
+
+def _formula_rows(lhs: str, rhs: str) -> list[tuple[str, str]]:
+    """``lhs = rhs`` as rows of (left, right) cells, one per line of ``rhs``."""
+    first, *more = rhs.split(_BREAK)
+    return [(lhs, f"= {first}")] + [("", rf"\qquad {{}} {line}") for line in more]
+
+
 @dataclass
 class Proof:
     r"""A derivation for symbolic sizes and the verdict SymPy computed for it.
 
-    ``claim`` is the LaTeX of the formula the node's backward implements; ``steps`` the
-    derivation (a :class:`~bpcore.symbolic.Derivation`); ``assumptions`` the facts it used,
-    numbered (A1), (A2), ... in the notes of the steps that use them. ``proved`` is True only
-    if every ``derived - claimed`` checked simplified to 0; otherwise ``reason`` says why.
-    ``seconds`` is the wall time (kept out of the reprs, so notebook outputs stay stable).
+    ``claims`` are the formulas the node's backward implements, one (lhs, rhs) LaTeX pair per
+    gradient, and ``claim`` the same on one line; ``steps`` the derivation (a
+    :class:`~bpcore.symbolic.Derivation`); ``assumptions`` the facts it used, numbered (A1),
+    (A2), ... in the notes of the steps that use them. ``proved`` is True only if every
+    ``derived - claimed`` checked simplified to 0; otherwise ``reason`` says why. ``seconds``
+    is the wall time (kept out of the reprs, so notebook outputs stay stable).
+
+    ``show`` rewrites an expression for display only (nested cases flattened; batch norm's
+    abbreviations): steps given as SymPy expressions are shown through it, broken into rows
+    where they would be too wide, while the checks use the expressions themselves.
     """
 
     node: str
@@ -88,10 +441,16 @@ class Proof:
     seconds: float = 0.0
     for_all: str = ""  # the symbolic sizes, e.g. "K, m"
     n_checks: int = 0  # how many equalities derived == claimed were checked
+    claims: list[tuple[str, str]] = field(default_factory=list)
+    show: Callable = field(default=_flat_cases, repr=False, compare=False)
 
     # -- building --------------------------------------------------------------------------------
-    def step(self, lhs: str, rhs: str, note: str = "") -> None:
-        self.steps.add(lhs, rhs, note)
+    def tex(self, rhs) -> str:
+        """LaTeX of a right-hand side: a string as it is, an expression through ``show``."""
+        return rhs if isinstance(rhs, str) else _lines(self.show(rhs))
+
+    def step(self, lhs: str, rhs, note: str = "") -> None:
+        self.steps.add(lhs, self.tex(rhs), note)
 
     def assume(self, fact: str) -> str:
         """Record an assumption (LaTeX); returns its tag, e.g. ``"(A2)"``, for step notes."""
@@ -99,23 +458,21 @@ class Proof:
         return f"(A{len(self.assumptions)})"
 
     def check(self, what: str, derived, claimed, lhs: str | None = None,
-              tex: Callable = sp.latex, claim_note: str = "the backward's formula") -> bool:
+              claim_note: str = "the backward's formula") -> bool:
         r"""Show the claimed formula and ``derived - claimed`` after simplification; True if
         that is exactly 0.
 
         ``what`` names the quantity (LaTeX); ``lhs`` replaces the default left-hand side
         :math:`[what]_{\text{derived} - \text{claimed}}` (and then the claimed formula is
-        not shown on a line of its own); ``tex`` prints expressions; ``claim_note`` is the
-        note beside the claimed formula.
+        not shown on a line of its own); ``claim_note`` is the note of the claimed formula.
         """
         self.n_checks += 1
         if lhs is None:
-            self.step(rf"\Bigl[{what}\Bigr]_{{\text{{claimed}}}}", tex(claimed),
-                      claim_note)
+            self.step(rf"\Bigl[{what}\Bigr]_{{\text{{claimed}}}}", claimed, claim_note)
         rest = _residue(derived, claimed)
         ok = _is_zero(rest)
         lhs = lhs or rf"\Bigl[{what}\Bigr]_{{\text{{derived}} - \text{{claimed}}}}"
-        self.step(lhs, tex(rest), "simplified" if ok else "NOT zero")
+        self.step(lhs, rest, "simplified" if ok else "NOT zero")
         if not ok:
             left = sp.sstr(rest)
             left = left if len(left) < 300 else left[:300] + " ..."
@@ -135,19 +492,44 @@ class Proof:
             return f"proved{sizes} ({n} equalit{'y' if n == 1 else 'ies'} checked by SymPy)"
         return f"NOT proved: {self.reason}"
 
-    def _repr_latex_(self) -> str:
-        rows = [rf"&\textbf{{{self.node}}}\ \text{{backward: }} {self.claim}"]
+    def rows(self) -> list[tuple[str, str]]:
+        r"""The display as (left, right) cells of an ``aligned`` block, at most
+        :data:`WIDTH_EM` wide: each gradient of the claim on a row of its own; each step
+        ``lhs = rhs``, with its note in brackets after it if there is room, else on rows of
+        its own under it; assumptions and the verdict wrapped. Rows with an empty left cell
+        hold text (or the continuation of a formula)."""
+        formulas = self.claims + [(lhs, rhs) for lhs, rhs, _ in self.steps.steps]
+        room = WIDTH_EM - max((_em(lhs) for lhs, _ in formulas), default=0.0)
+        rows = [("", rf"\textbf{{{self.node}}}\ \text{{backward:}}")]
+        for lhs, rhs in self.claims:
+            rows += _formula_rows(lhs, rhs)
         for lhs, rhs, note in self.steps.steps:
-            tail = rf" && {_text(note)}" if note else ""
-            rows.append(rf"{lhs} &= {rhs}{tail}")
-        rows += [rf"&\text{{(A{n})}}\ {a}" for n, a in enumerate(self.assumptions, 1)]
-        rows.append(rf"&{_text(self.verdict())}")
-        return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
+            rows += _formula_rows(lhs, rhs)
+            if not note:
+                continue
+            beside = rf" \qquad {_text(f'[{note}]')}"
+            if _em(rows[-1][1] + beside) <= room:
+                rows[-1] = (rows[-1][0], rows[-1][1] + beside)
+            else:
+                rows += [("", rf"\quad {_text(line)}")
+                         for line in _wrap_words(f"[{note}]", room - 1.0)]
+        for n, fact in enumerate(self.assumptions, 1):
+            label = rf"\text{{(A{n})}}\ "
+            lines = _wrap_tex(fact, room - _em(label))
+            rows += [("", (label if k == 0 else rf"\hphantom{{{label}}}") + line)
+                     for k, line in enumerate(lines)]
+        rows += [("", _text(line)) for line in _wrap_words(self.verdict(), room)]
+        return rows
+
+    def _repr_latex_(self) -> str:
+        body = " \\\\\n".join(f"{lhs} &{rhs}" for lhs, rhs in self.rows())
+        return "$$\\begin{aligned}\n" + body + "\n\\end{aligned}$$"
 
     def __repr__(self) -> str:
-        lines = [f"Proof({self.node}): {self.verdict()}", f"  claim: {self.claim}"]
+        lines = [f"Proof({self.node}): {self.verdict()}"]
+        lines += [f"  claim: {lhs} = {_one_line(rhs)}" for lhs, rhs in self.claims]
         lines += [f"  (A{n}) {a}" for n, a in enumerate(self.assumptions, 1)]
-        lines += [f"  {lhs} = {rhs}" + (f"    [{note}]" if note else "")
+        lines += [f"  {lhs} = {_one_line(rhs)}" + (f"    [{note}]" if note else "")
                   for lhs, rhs, note in self.steps.steps]
         return "\n".join(lines)
 
@@ -185,20 +567,22 @@ def _time_limit(seconds: float | None):
             signal.setitimer(signal.ITIMER_REAL, left, old_interval)
 
 
-def _run(node: str, claim: Callable[[], str], for_all: str, body: Callable[[Proof], None],
-         time_limit: float | None) -> Proof:
+def _run(node: str, claim: Callable[[], list], for_all: str, body: Callable[[Proof], None],
+         time_limit: float | None, show: Callable = _flat_cases) -> Proof:
     """Run ``body`` (which adds steps and checks to the proof), timed and time-limited.
 
-    ``claim()`` gives the LaTeX of the claimed formula; it is built inside the try, so a
-    planted formula that SymPy refuses to build is reported as the reason. The verdict is
-    True only if at least one equality was checked, all were 0, and nothing went wrong.
+    ``claim()`` gives the claimed formula, one (lhs, rhs) pair per gradient (rhs LaTeX or a
+    SymPy expression); it is built inside the try, so a planted formula that SymPy refuses to
+    build is reported as the reason. The verdict is True only if at least one equality was
+    checked, all were 0, and nothing went wrong. ``show`` is the proof's display rewriting.
     """
-    proof = Proof(node=node, claim="", for_all=for_all,
+    proof = Proof(node=node, claim="", for_all=for_all, show=show,
                   steps=Derivation(title=f"{node}: backward for symbolic sizes {for_all}"))
     start = time.perf_counter()
     try:
         with _time_limit(time_limit):
-            proof.claim = claim()
+            proof.claims = [(lhs, proof.tex(rhs)) for lhs, rhs in claim()]
+            proof.claim = r",\ ".join(f"{lhs} = {_one_line(rhs)}" for lhs, rhs in proof.claims)
             body(proof)
     except _OutOfTime:
         proof.fail(f"SymPy did not finish within {time_limit:g} s (stopped after step "
@@ -390,18 +774,18 @@ def softmax_with_loss_proof(claim: Callable = swl_backward, targets_sum_to_one: 
     ``claim(y, t, m)`` is the formula under test, for the entry (k, i).
     """
     return _run("SoftmaxWithLoss",
-                lambda: rf"{_dL('z_{ki}')} = {sp.latex(claim(Y[k, i], T[k, i], m))}", "K, m",
+                lambda: [(_dL("z_{ki}"), claim(Y[k, i], T[k, i], m))], "K, m",
                 lambda pr: _swl_steps(pr, claim, targets_sum_to_one), time_limit)
 
 
 def _swl_steps(pr: Proof, claim, targets_sum_to_one: bool) -> None:
     loss = -sp.Sum(T[j, c] * sp.log(_softmax_entry(j, c)), (j, 1, K), (c, 1, m)) / m
-    pr.step("L", sp.latex(loss), "mean over the m columns")
+    pr.step("L", loss, "mean over the m columns")
     d = _sum_out(sp.diff(loss, Z[k, i]))
-    pr.step(_dL("z_{ki}"), sp.latex(d), "sympy.diff, KroneckerDelta summed out")
+    pr.step(_dL("z_{ki}"), d, "sympy.diff, KroneckerDelta summed out")
     a1 = pr.assume(_exists("z_{ki}"))
     d = _linear(_in_range(d, k <= K, i <= m))
-    pr.step(_dL("z_{ki}"), sp.latex(d), f"branch for {a1}, constants out of the sums")
+    pr.step(_dL("z_{ki}"), d, f"branch for {a1}, constants out of the sums")
     if targets_sum_to_one:
         a2 = pr.assume(r"\textstyle\sum_{j=1}^{K} t_{ji} = 1 \ \text{(each target column is "
                        r"a distribution: one-hot or soft)}")
@@ -409,7 +793,7 @@ def _swl_steps(pr: Proof, claim, targets_sum_to_one: bool) -> None:
         if used == d:
             pr.fail(f"{a2} found no sum of targets to replace")
         d = used
-        pr.step(_dL("z_{ki}"), sp.latex(d), f"by {a2}")
+        pr.step(_dL("z_{ki}"), d, f"by {a2}")
     pr.check(_dL("z_{ki}"), d, claim(_softmax_entry(k, i), T[k, i], m))
 
 
@@ -434,11 +818,10 @@ def softmax_proof(jacobian: Callable = softmax_jacobian, claim: Callable = softm
                   time_limit: float | None = TIME_LIMIT) -> Proof:
     r"""Prove the softmax Jacobian and backward :math:`dz = y \odot (g - \sum_j y_j g_j)` for
     every K and m (g is :math:`\partial L/\partial y`, y is softmax down each column)."""
-    def tex() -> str:
-        shown = claim(lambda q: Y[q, i], lambda q: G[q, i], k, _classes)
-        return rf"{_dL('z_{ki}')} = {sp.latex(shown)}"
+    def claimed() -> list:
+        return [(_dL("z_{ki}"), claim(lambda q: Y[q, i], lambda q: G[q, i], k, _classes))]
 
-    return _run("Softmax", tex, "K, m", lambda pr: _softmax_steps(pr, jacobian, claim),
+    return _run("Softmax", claimed, "K, m", lambda pr: _softmax_steps(pr, jacobian, claim),
                 time_limit)
 
 
@@ -446,7 +829,7 @@ def _softmax_steps(pr: Proof, jacobian, claim) -> None:
     q = sp.Symbol("q", **_SIZE)
     a1 = pr.assume(_exists("y_{ji}", "z_{kq}"))
     jac = _in_range(_sum_out(sp.diff(_softmax_entry(j, i), Z[k, q])), k <= K)
-    pr.step(r"\frac{\partial y_{ji}}{\partial z_{kq}}", sp.latex(jac),
+    pr.step(r"\frac{\partial y_{ji}}{\partial z_{kq}}", jac,
             f"sympy.diff, branch for {a1}")
 
     def col(r):  # column i of y, entry r
@@ -458,9 +841,9 @@ def _softmax_steps(pr: Proof, jacobian, claim) -> None:
             "the factor δ(i, q): columns do not mix")
     a2 = pr.assume(_chain())
     J = sp.Sum(G[j, c] * _softmax_entry(j, c), (j, 1, K), (c, 1, m))
-    pr.step("J", sp.latex(J), a2)
+    pr.step("J", J, a2)
     d = _linear(_in_range(_sum_out(sp.diff(J, Z[k, i])), k <= K, i <= m))
-    pr.step(_dL("z_{ki}"), sp.latex(d), f"sympy.diff, branch for {a1}")
+    pr.step(_dL("z_{ki}"), d, f"sympy.diff, branch for {a1}")
     pr.check(_dL("z_{ki}"), d, claim(col, lambda r: G[r, i], k, _classes))
 
 
@@ -496,15 +879,15 @@ def _loss_proof(node: str, loss, X, claim, time_limit) -> Proof:
     wrt = sp.latex(X[k, i])
 
     def body(pr: Proof) -> None:
-        pr.step("L", sp.latex(loss), "mean over the m columns")
+        pr.step("L", loss, "mean over the m columns")
         d = _sum_out(sp.diff(loss, X[k, i]))
-        pr.step(_dL(wrt), sp.latex(d), "sympy.diff, KroneckerDelta summed out")
+        pr.step(_dL(wrt), d, "sympy.diff, KroneckerDelta summed out")
         a1 = pr.assume(_exists(wrt))
         d = _in_range(d, k <= K, i <= m)
-        pr.step(_dL(wrt), sp.latex(d), f"branch for {a1}")
+        pr.step(_dL(wrt), d, f"branch for {a1}")
         pr.check(_dL(wrt), d, claim(X[k, i], T[k, i], m))
 
-    return _run(node, lambda: rf"{_dL(wrt)} = {sp.latex(claim(X[k, i], T[k, i], m))}",
+    return _run(node, lambda: [(_dL(wrt), claim(X[k, i], T[k, i], m))],
                 "K, m", body, time_limit)
 
 
@@ -527,22 +910,22 @@ def matmul_backward(W, A, D):
     return D @ A.T, W.T @ D
 
 
-def _gradients_tex(names, values, tex=sp.latex) -> str:
-    return r",\ ".join(f"{_dL(nm)} = {tex(v)}" for nm, v in zip(names, values))
+def _gradients(names, values) -> list:
+    return [(_dL(nm), v) for nm, v in zip(names, values)]
 
 
-def _check_matrices(pr: Proof, J, inputs, claimed, tex=sp.latex) -> None:
+def _check_matrices(pr: Proof, J, inputs, claimed) -> None:
     """For each input X: derive ∂J/∂X, check the claimed shape, then the claimed formula."""
     for X, want in zip(inputs, claimed):
         got = sp.diff(J, X)
         name = sp.latex(X)
-        pr.step(_dL(name), tex(got), "sympy.diff of the trace")
+        pr.step(_dL(name), got, "sympy.diff of the trace")
         if want.shape != X.shape:
             pr.fail(f"the claimed dL/d{X} has shape {want.shape}, but {X} has shape "
                     f"{X.shape} (a transpose missing or misplaced?)")
-            pr.step(_dL(name), tex(want), f"claimed: wrong shape {want.shape}")
+            pr.step(_dL(name), want, f"claimed: wrong shape {want.shape}")
             continue
-        pr.check(_dL(name), got, want, tex=tex)
+        pr.check(_dL(name), got, want)
 
 
 def affine_proof(claim: Callable = affine_backward,
@@ -558,10 +941,10 @@ def affine_proof(claim: Callable = affine_backward,
         a2 = pr.assume(r"\mathbf{1} \text{ is the all-ones column: } b\mathbf 1^\top "
                        r"\text{ adds b to every column}")
         J = sp.Trace(D.T @ (W @ A + b @ one.T))
-        pr.step("J", sp.latex(J), f"{a1}, {a2}; Σ D ⊙ Z = tr(Dᵀ Z)")
+        pr.step("J", J, f"{a1}, {a2}; Σ D ⊙ Z = tr(Dᵀ Z)")
         _check_matrices(pr, J, (A, W, b), tuple(claim(W, A, D, one)))
 
-    return _run("Affine", lambda: _gradients_tex("AWb", claim(W, A, D, one)), "n, p, m",
+    return _run("Affine", lambda: _gradients("AWb", claim(W, A, D, one)), "n, p, m",
                 body, time_limit)
 
 
@@ -574,10 +957,10 @@ def matmul_proof(claim: Callable = matmul_backward,
     def body(pr: Proof) -> None:
         a1 = pr.assume(_chain("D", "Z"))
         J = sp.Trace(D.T @ (W @ A))
-        pr.step("J", sp.latex(J), f"{a1}; Σ D ⊙ Z = tr(Dᵀ Z)")
+        pr.step("J", J, f"{a1}; Σ D ⊙ Z = tr(Dᵀ Z)")
         _check_matrices(pr, J, (W, A), tuple(claim(W, A, D)))
 
-    return _run("MatMulNode", lambda: _gradients_tex("WA", claim(W, A, D)), "n, p, m", body,
+    return _run("MatMulNode", lambda: _gradients("WA", claim(W, A, D)), "n, p, m", body,
                 time_limit)
 
 
@@ -607,45 +990,57 @@ def layer_block_proof(claim: Callable = layer_block_backward,
     names = {_canonical_lambdas(gZ): sp.MatrixSymbol("g(Z)", n, m),
              _canonical_lambdas(dgZ): sp.MatrixSymbol("g'(Z)", n, m)}
 
-    def tex(e) -> str:  # print g(Z), g'(Z) by name rather than in SymPy's mapping notation
-        return sp.latex(_canonical_lambdas(e).xreplace(names))
+    def show(e):  # print g(Z), g'(Z) by name rather than in SymPy's mapping notation
+        return _canonical_lambdas(e).xreplace(names)
 
     def body(pr: Proof) -> None:
         a1 = pr.assume(_chain("G", "a"))
         a2 = pr.assume(r"g \text{ differentiable, applied entry by entry: } "
                        r"a = g(Z),\ Z = W A + b\mathbf 1^\top")
         J = sp.Trace(G.T @ gZ)
-        pr.step("J", tex(J), f"{a1}, {a2}")
-        _check_matrices(pr, J, (A, W, b), tuple(claim(W, A, G, dgZ, one)), tex)
-        _per_example_steps(pr, A, _hadamard(G, dgZ), one, tex)
+        pr.step("J", J, f"{a1}, {a2}")
+        _check_matrices(pr, J, (A, W, b), tuple(claim(W, A, G, dgZ, one)))
+        _per_example_steps(pr, A, _hadamard(G, dgZ), one)
 
-    return _run("LayerBlock", lambda: _gradients_tex("AWb", claim(W, A, G, dgZ, one), tex),
-                "n, p, m", body, time_limit)
+    return _run("LayerBlock", lambda: _gradients("AWb", claim(W, A, G, dgZ, one)),
+                "n, p, m", body, time_limit, show=show)
 
 
-def _per_example_steps(pr: Proof, A, dz, one, tex) -> None:
+def _per_example_steps(pr: Proof, A, dz, one) -> None:
     r"""The chapter's notation :math:`\delta = m\,dz` (per-example deltas) gives the same
     :math:`dW = \frac1m \delta A^\top` and :math:`db = \frac1m \delta\mathbf 1`."""
     delta = m * dz
-    pr.step(r"\delta", tex(delta), "per-example deltas: column i is ∂ℓᵢ/∂zᵢ = m dzᵢ")
+    pr.step(r"\delta", delta, "per-example deltas: column i is ∂ℓᵢ/∂zᵢ = m dzᵢ")
     pr.check("dW", delta @ A.T / m, dz @ A.T, lhs=r"\tfrac1m\,\delta A^\top - dz\,A^\top")
     pr.check("db", delta @ one / m, dz @ one, lhs=r"\tfrac1m\,\delta\mathbf 1 - dz\,\mathbf 1")
 
 
 # -- 7./8. elementwise nodes ---------------------------------------------------------------------
-def _elementwise_jacobian(pr: Proof) -> None:
+def _elementwise_jacobian(pr: Proof, const: sp.IndexedBase | None = None) -> None:
     r"""For any f applied entry by entry, :math:`\partial/\partial x_k \sum_s G_s f(x_s) =
-    G_k f'(x_k)`: the Jacobian is diagonal, so dx = dout ⊙ f'(x) for every shape."""
+    G_k f'(x_k)`: the Jacobian is diagonal, so dx = dout ⊙ f'(x) for every shape.
+
+    With ``const`` (dropout's mask M), entry s is :math:`f(x_s; M_s)`, with a constant of its
+    own: still a diagonal Jacobian."""
     f = sp.Function("f")
     X = sp.IndexedBase("x", real=True)
     a1 = pr.assume(_chain())
-    a2 = pr.assume(r"y_s = f(x_s) \text{ for each of the N entries (any shape, numbered } "
-                   r"s = 1..N\text{): entry s of y depends on entry s of x alone}")
-    J = sp.Sum(G[ell] * f(X[ell]), (ell, 1, N))
-    pr.step("J", sp.latex(J), f"{a1}, {a2}")
+    if const is None:
+        a2 = pr.assume(r"y_s = f(x_s) \text{ for each of the N entries (any shape, numbered } "
+                       r"s = 1..N\text{): entry s of y depends on entry s of x alone}")
+    else:
+        a2 = pr.assume(rf"y_s = f(x_s; {const}_s) \text{{ for each of the N entries (any "
+                       rf"shape, numbered }} s = 1..N\text{{): entry s of y depends on entry s "
+                       rf"of x alone, and on a constant }} {const}_s \text{{ of its own}}")
+
+    def entry(q):
+        return f(X[q]) if const is None else f(X[q], const[q])
+
+    J = sp.Sum(G[ell] * entry(ell), (ell, 1, N))
+    pr.step("J", J, f"{a1}, {a2}")
     d = _in_range(_sum_out(sp.diff(J, X[k])), k <= N)
-    pr.step(_dL("x_k"), sp.latex(d), "sympy.diff, KroneckerDelta summed out (1 ≤ k ≤ N)")
-    pr.check(_dL("x_k"), d, G[k] * sp.diff(f(X[k]), X[k]), claim_note="a diagonal Jacobian")
+    pr.step(_dL("x_k"), d, "sympy.diff, KroneckerDelta summed out (1 ≤ k ≤ N)")
+    pr.check(_dL("x_k"), d, G[k] * sp.diff(entry(k), X[k]), claim_note="a diagonal Jacobian")
     pr.step(_dL("x"), r"d_{out} \odot f'(x)",
             "the Jacobian is diagonal: the scalar derivative below proves every shape")
 
@@ -657,12 +1052,12 @@ def _elementwise_proof(node: str, forward: Callable, claim: Callable, time_limit
         _elementwise_jacobian(pr)
         fx = forward(x)
         note = "the forward" + (f", {pr.assume(domain)}" if domain else "")
-        pr.step("y", sp.latex(fx), note)
+        pr.step("y", fx, note)
         d = sp.diff(fx, x)
-        pr.step(r"\frac{dy}{dx}", sp.latex(d), "sympy.diff")
+        pr.step(r"\frac{dy}{dx}", d, "sympy.diff")
         pr.check("f'(x)", d, claim(x, fx))
 
-    return _run(node, lambda: rf"{_dL('x')} = d_{{out}} \odot {sp.latex(claim(x, y_))}",
+    return _run(node, lambda: [(_dL("x"), rf"d_{{out}} \odot {_factor(claim(x, y_))}")],
                 "N (any shape)", body, time_limit)
 
 
@@ -737,16 +1132,16 @@ def relu_proof(claim: Callable = relu_backward, time_limit: float | None = TIME_
 
     def body(pr: Proof) -> None:
         _elementwise_jacobian(pr)
-        pr.step("y", sp.latex(forward(x_)), "the forward (bpcore's symbolic form)")
+        pr.step("y", forward(x_), "the forward (bpcore's symbolic form)")
         a3 = pr.assume(r"x \ne 0 \text{ for the derivative } (x = 0 \text{ is a convention})")
         for sign, x in (("x > 0", sp.Symbol("x", positive=True)),
                         ("x < 0", sp.Symbol("x", negative=True))):
             d = sp.diff(forward(x), x)
-            pr.step(rf"\frac{{dy}}{{dx}}\Big|_{{{sign}}}", sp.latex(d), f"sympy.diff, {a3}")
+            pr.step(rf"\frac{{dy}}{{dx}}\Big|_{{{sign}}}", d, f"sympy.diff, {a3}")
             pr.check(rf"f'(x),\ {sign}", d, claim(x, forward(x)))
         _relu_kink(pr, forward, claim)
 
-    return _run("ReLU", lambda: rf"{_dL('x')} = d_{{out}} \odot {sp.latex(claim(x_, y_))}",
+    return _run("ReLU", lambda: [(_dL("x"), rf"d_{{out}} \odot {_factor(claim(x_, y_))}")],
                 "N (any shape), x != 0", body, time_limit)
 
 
@@ -755,15 +1150,15 @@ def _relu_kink(pr: Proof, forward, claim) -> None:
     h = sp.Symbol("h", positive=True)
     right = sp.limit((forward(h) - forward(0)) / h, h, 0)
     left = sp.limit((forward(-h) - forward(0)) / (-h), h, 0)
-    pr.step(r"\lim_{h \to 0^{+}} \frac{y(h) - y(0)}{h}", sp.latex(right), "slope from the right")
-    pr.step(r"\lim_{h \to 0^{+}} \frac{y(-h) - y(0)}{-h}", sp.latex(left),
+    pr.step(r"\lim_{h \to 0^{+}} \frac{y(h) - y(0)}{h}", right, "slope from the right")
+    pr.step(r"\lim_{h \to 0^{+}} \frac{y(-h) - y(0)}{-h}", left,
             "slope from the left: " + ("they differ, no derivative at 0" if right != left
                                        else "they agree"))
     at0 = sp.sympify(claim(sp.S.Zero, sp.S.Zero))
     a4 = pr.assume(rf"g'(0) := {sp.latex(at0)} \text{{ (a convention; any value in }} "
                    rf"[{sp.latex(left)}, {sp.latex(right)}] \text{{ is a subgradient)}}")
     inside = bool(sp.Min(left, right) <= at0) and bool(at0 <= sp.Max(left, right))
-    pr.step("g'(0)", sp.latex(at0), f"{a4}, " + ("a subgradient" if inside
+    pr.step("g'(0)", at0, f"{a4}, " + ("a subgradient" if inside
                                                  else "NOT a subgradient"))
     if not inside:
         pr.fail(f"the claimed g'(0) = {at0} is not between the one-sided slopes {left}, {right}")
@@ -793,11 +1188,11 @@ def _unbroadcast(term: Callable, axes, fan_out: bool):
 def _binary_proof(node: str, f: Callable, local: tuple[Callable, Callable], fan_out: bool,
                   time_limit) -> Proof:
     """y = f(x_1, x_2), x_1 of shape (n, m), x_2 of each shape that broadcasts to it."""
-    def tex() -> str:
+    def claimed() -> list:
         how = r"\operatorname{unbroadcast}" if fan_out else r"\operatorname{first\ copy}"
         x1, x2 = sp.symbols("x_1 x_2")
-        return r",\ ".join(rf"{_dL(nm)} = {how}(d_{{out}} \odot {sp.latex(g(x1, x2))})"
-                           for nm, g in zip(("x_1", "x_2"), local))
+        return [(_dL(nm), rf"{how}(d_{{out}} \odot {_factor(g(x1, x2))})")
+                for nm, g in zip(("x_1", "x_2"), local)]
 
     def body(pr: Proof) -> None:
         a1 = pr.assume(_chain())
@@ -811,17 +1206,17 @@ def _binary_proof(node: str, f: Callable, local: tuple[Callable, Callable], fan_
             pr.fail(f"{node}: f is not symmetric, so the x_1-broadcast cases are not covered")
         for shape, (entry, axes) in _BROADCASTS.items():
             J = sp.Sum(G[u, v] * f(X1[u, v], entry(u, v)), (u, 1, n), (v, 1, m))
-            pr.step(rf"J,\ x_2 \text{{ of shape }} {shape}", sp.latex(J), f"{a1}, {a2}, {a3}")
+            pr.step("J", J, f"x2 of shape {shape}: {a1}, {a2}, {a3}")
             for wrt, dloc, copied in ((X1[k, i], local[0], ()), (entry(k, i), local[1], axes)):
                 got = _in_range(_sum_out(sp.diff(J, wrt)), k <= n, i <= m)
-                pr.step(_dL(sp.latex(wrt)), sp.latex(got), "sympy.diff, deltas summed out")
+                pr.step(_dL(sp.latex(wrt)), got, "sympy.diff, deltas summed out")
 
                 def term(r, q, dloc=dloc, entry=entry):
                     return G[r, q] * dloc(X1[r, q], entry(r, q))
 
                 pr.check(_dL(sp.latex(wrt)), got, _unbroadcast(term, copied, fan_out))
 
-    return _run(node, tex, "n, m", body, time_limit)
+    return _run(node, claimed, "n, m", body, time_limit)
 
 
 def add_proof(local=(lambda x1, x2: 1, lambda x1, x2: 1), fan_out: bool = True,
@@ -848,12 +1243,12 @@ def sum_proof(claim: Callable = lambda g: g, time_limit: float | None = TIME_LIM
         a1 = pr.assume(r"\text{chain rule: } J = d_{out}\, y \text{ with the scalar } "
                        r"d_{out} = \partial L/\partial y \text{ held fixed}")
         J = g * sp.Sum(X[ell], (ell, 1, N))
-        pr.step("J", sp.latex(J), a1)
+        pr.step("J", J, a1)
         d = _in_range(_sum_out(sp.diff(J, X[k])), k <= N)
-        pr.step(_dL("x_k"), sp.latex(d), "sympy.diff, 1 ≤ k ≤ N")
+        pr.step(_dL("x_k"), d, "sympy.diff, 1 ≤ k ≤ N")
         pr.check(_dL("x_k"), d, claim(g))
 
-    return _run("SumNode", lambda: rf"{_dL('x_k')} = {sp.latex(claim(g))}", "N (any shape)",
+    return _run("SumNode", lambda: [(_dL("x_k"), claim(g))], "N (any shape)",
                 body, time_limit)
 
 
@@ -871,44 +1266,151 @@ def batch_norm_backward(xhat, g, q, m, gamma, std, total):
     return dx, total(lambda s: g(s) * xhat(s)), total(g)
 
 
+_BN_X, _BN_G = sp.IndexedBase("x", real=True), sp.IndexedBase("g", real=True)
+_EPS = sp.Symbol("epsilon", positive=True)
+#: Names batch norm's display gives to parts of the forward. SymPy never sees them: the proof
+#: differentiates and checks the expressions written out, and only what is shown uses them.
+_MU, _VAR = sp.Symbol(r"\mu", real=True), sp.Symbol(r"\sigma^{2}", nonnegative=True)
+_STD = sp.Symbol("s", positive=True)
+_XHAT = sp.IndexedBase(r"\hat{x}", real=True)
+
+
+def _bn_forward():
+    """μ, s = √(σ² + ε) and x̂ as functions of the entries x_1..x_m, written out."""
+    mu = sp.Sum(_BN_X[j], (j, 1, m)) / m
+    std = sp.sqrt(sp.Sum((_BN_X[ell] - mu) ** 2, (ell, 1, m)) / m + _EPS)
+    return mu, std, lambda s: (_BN_X[s] - mu) / std
+
+
+def _constants_out(e):
+    r"""Every one-index sum with the factors free of its index taken out:
+    :math:`\sum_l m^2 (x_l - \mu)^2 = m^2 \sum_l (x_l - \mu)^2`."""
+    def out(s):
+        t, f = s.limits[0][0], s.function
+        const, rest = (f if f.has(sp.Sum) else sp.factor_terms(f)).as_independent(
+            t, as_Add=False)
+        return const * sp.Sum(rest, s.limits)
+
+    return e.replace(lambda s: isinstance(s, sp.Sum) and len(s.limits) == 1, out)
+
+
+def _deviation_to_xhat(a):
+    """In a sum, c x_t - c μ (t any index) becomes c s x̂_t."""
+    for term in a.args:
+        c, rest = term.as_coeff_Mul()
+        if isinstance(rest, sp.Indexed) and rest.base == _BN_X and -c * _MU in a.args:
+            return a - c * rest + c * _MU + c * _STD * _XHAT[rest.indices[0]]
+    return a
+
+
+def _bn_abbreviate(e):
+    r"""A batch-norm expression written with :math:`\mu`, :math:`\sigma^2`,
+    :math:`s = \sqrt{\sigma^2 + \epsilon}` and :math:`\hat x_t = (x_t - \mu)/s`, for
+    display. Every rewrite keeps the value: a sum replaced by its name (:math:`\sum_j x_j =
+    m\mu`, :math:`\sum_l (x_l - \mu)^2 = m\sigma^2`, :math:`\epsilon + \sigma^2 = s^2`,
+    :math:`c x_t - c\mu = c s \hat x_t`) or constant factors taken out of sums and terms;
+    :func:`_bn_expand` undoes it (the tests check that it gives the same expression back)."""
+    e = _substitute_sum(e, lambda t: _BN_X[t], m, m * _MU)
+    e = _constants_out(e)
+    e = _substitute_sum(e, lambda t: (_BN_X[t] - _MU) ** 2, m, m * _VAR)
+    e = e.xreplace({_EPS + _VAR: _STD**2})
+    e = e.replace(lambda a: isinstance(a, sp.Add), _deviation_to_xhat)
+    e = _constants_out(e)
+    return sp.Add(*[sp.factor_terms(t) for t in sp.Add.make_args(e)])
+
+
+def _bn_expand(e):
+    """The names of :func:`_bn_abbreviate` replaced by what they stand for."""
+    mu, std, xhat = _bn_forward()
+    e = e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == _XHAT,
+                  lambda a: xhat(a.indices[0]))
+    return e.xreplace({_STD: std}).xreplace({_VAR: (std**2 - _EPS)}).xreplace({_MU: mu})
+
+
+def _bn_show(e):
+    return _flat_cases(_bn_abbreviate(e))
+
+
 def batch_norm_proof(claim: Callable = batch_norm_backward,
                      time_limit: float | None = TIME_LIMIT) -> Proof:
     r"""Prove the batch-norm backward for every batch size m (one feature; features are
     independent): :math:`\mu = \frac1m\sum x_s`, :math:`\sigma^2 = \frac1m\sum (x_s-\mu)^2`,
-    :math:`\hat x = (x-\mu)/\sqrt{\sigma^2+\epsilon}`, :math:`y = \gamma\hat x + \beta`."""
-    Xb, Gb = sp.IndexedBase("x", real=True), sp.IndexedBase("g", real=True)
-    gamma, beta = sp.symbols("gamma beta", real=True)
-    eps = sp.Symbol("epsilon", positive=True)
-    mu = sp.Sum(Xb[j], (j, 1, m)) / m
-    std = sp.sqrt(sp.Sum((Xb[ell] - mu) ** 2, (ell, 1, m)) / m + eps)
+    :math:`\hat x = (x-\mu)/\sqrt{\sigma^2+\epsilon}`, :math:`y = \gamma\hat x + \beta`.
 
-    def xhat(s):
-        return (Xb[s] - mu) / std
+    The display names μ, σ², s = √(σ² + ε) and x̂ in steps of their own and writes the
+    derivation with them; the checks use the expressions written out in the entries x_j."""
+    Xb, Gb, eps = _BN_X, _BN_G, _EPS
+    gamma, beta = sp.symbols("gamma beta", real=True)
+    mu, std, xhat = _bn_forward()
 
     def batch(f):
         return sp.Sum(f(j), (j, 1, m))
 
-    def tex() -> str:
+    def claimed() -> list:
         shown = claim(lambda s: sp.IndexedBase(r"\hat{x}")[s], lambda s: Gb[s], k, m, gamma,
                       sp.sqrt(sp.Symbol(r"\sigma^{2}") + eps), batch)
-        return _gradients_tex(("x_k", r"\gamma", r"\beta"), shown)
+        return _gradients(("x_k", r"\gamma", r"\beta"), shown)
 
     def body(pr: Proof) -> None:
         a1 = pr.assume(_chain())
         a2 = pr.assume(r"\text{each feature (row) is normalised over the batch on its own, so "
                        r"one row } x_1..x_m \text{ is the general case}")
         a3 = pr.assume(r"\epsilon > 0 \ \text{(the square root is real and non-zero)}")
+        pr.step(r"\mu", r"\frac{1}{m} \sum_{j=1}^{m} x_j",
+                "the batch mean; this name and the next three only shorten the display: "
+                "SymPy works with the expressions written out in x1..xm")
+        pr.step(r"\sigma^{2}", r"\frac{1}{m} \sum_{l=1}^{m} \left(x_l - \mu\right)^{2}",
+                "the batch variance")
+        pr.step("s", r"\sqrt{\sigma^{2} + \epsilon}", f"{a3}")
+        pr.step(r"\hat{x}_i", r"\frac{x_i - \mu}{s}", "x normalised")
+        pr.step("y_i", r"\gamma \hat{x}_i + \beta", f"the forward, {a2}")
         J = sp.Sum(Gb[i] * (gamma * xhat(i) + beta), (i, 1, m))
-        pr.step("J", sp.latex(J), f"{a1}, {a2}, {a3}")
+        pr.step("J", J, f"{a1}")
         dx, dgamma, dbeta = claim(xhat, lambda s: Gb[s], k, m, gamma, std, batch)
         d = _in_range(_sum_out(sp.diff(J, Xb[k])), k <= m)
-        pr.step(_dL("x_k"), sp.latex(d), "sympy.diff, deltas summed out innermost first, "
+        pr.step(_dL("x_k"), d, "sympy.diff, deltas summed out innermost first, "
                 "1 ≤ k ≤ m")
         pr.check(_dL("x_k"), d, dx)
         pr.check(_dL(r"\gamma"), sp.diff(J, gamma), dgamma)
         pr.check(_dL(r"\beta"), sp.diff(J, beta), dbeta)
 
-    return _run("BatchNorm", tex, "m", body, time_limit)
+    return _run("BatchNorm", claimed, "m", body, time_limit, show=_bn_show)
+
+
+# -- 10. dropout ---------------------------------------------------------------------------------
+def dropout_backward(x, y, r, p):
+    r"""What ``Dropout.backward`` uses in train mode: the cached mask :math:`M = r/p`."""
+    return r / p
+
+
+def dropout_proof(claim: Callable = dropout_backward,
+                  time_limit: float | None = TIME_LIMIT) -> Proof:
+    r"""Prove ``Dropout.backward`` in train mode, :math:`dx = d_{out} \odot M` with the mask
+    :math:`M = r/p` (:math:`r_s \in \{0, 1\}`, keep probability p) drawn in forward, for
+    every shape.
+
+    For a fixed mask, dropout multiplies each entry by a constant of its own, y_s = M_s x_s:
+    the Jacobian is diagonal, so the scalar derivative d(M x)/dx = M is the proof for every
+    shape. Eval mode is the identity (no mask), which the Identity proof covers.
+    ``claim(x, y, r, p)`` is the local derivative the backward uses."""
+    r = sp.Symbol("r", real=True)
+    keep = sp.Symbol("p", positive=True)
+
+    def body(pr: Proof) -> None:
+        _elementwise_jacobian(pr, const=sp.IndexedBase("M"))
+        a3 = pr.assume(r"M = r/p \text{ is drawn once in forward (} r_s \in \{0, 1\} \text{, "
+                       r"kept with probability } 0 < p \le 1\text{), cached and reused by "
+                       r"backward: a constant, not a function of } x")
+        y = x_ * r / keep
+        pr.step("y", y, f"the forward for one entry, {a3}")
+        d = sp.diff(y, x_)
+        pr.step(r"\frac{dy}{dx}", d, "sympy.diff: elementwise with a constant mask, so this "
+                "scalar derivative is the proof")
+        pr.check("f'(x)", d, claim(x_, y, r, keep))
+
+    return _run("Dropout", lambda: [(_dL("x"), rf"d_{{out}} \odot "
+                                     rf"{_factor(claim(x_, y_, r, keep))}")],
+                "N (any shape), train mode", body, time_limit)
 
 
 # -- the registry ----------------------------------------------------------------------------------
@@ -938,6 +1440,7 @@ PROOFS: dict[str, Callable[[], Proof]] = {
     "MatMulNode": matmul_proof,
     "SumNode": sum_proof,
     "BatchNorm": batch_norm_proof,
+    "Dropout": dropout_proof,
 }
 
 

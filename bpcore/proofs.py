@@ -70,11 +70,12 @@ def _plain(tex: str) -> str:
 
 # -- display: how wide LaTeX renders, and where to break it --------------------------------------
 #: The widest a proof may render, in em of MathJax's default size: the book's column at a 1280 px
-#: window is ~676 px (~605 px in a list), and MathJax's em there is ~20.4 px; 30.5 em ~ 622 px.
-WIDTH_EM = 30.5
+#: window is ~676 px, MathJax's em there is 20.37 px, and the estimate below is never more than
+#: 3.5 % short of the width MathJax gives (tests/test_proofs.py): 30.2 em stays under 640 px.
+WIDTH_EM = 30.2
 #: Room kept for the left-hand sides when a formula is broken into lines as a step is added
-#: (before the widest left-hand side of the proof is known). Left-hand sides are short by design.
-LHS_EM = 10.0
+#: (before the widest left-hand side of the proof is known): no left-hand side is wider.
+LHS_EM = 12.0
 _BREAK = r" \\ &\qquad {} "  # a formula continued on the next row, indented, after its sign
 
 # Glyph widths (em) of TeX's fonts, which MathJax uses: roman text, math italic.
@@ -85,10 +86,11 @@ _ROMAN.update(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                   (.75, .708, .722, .764, .681, .653, .785, .75, .361, .514, .778, .625, .917, .75,
                    .778, .681, .778, .736, .556, .722, .75, .75, 1.028, .75, .75, .611)))
 _ROMAN.update({c: .5 for c in "0123456789"})
-_ROMAN.update({" ": .25, ".": .278, ",": .278, ":": .278, ";": .278, "!": .278, "?": .472,
-               "(": .389, ")": .389, "[": .278, "]": .278, "-": .333, "'": .278, "/": .5,
-               "=": .778, "+": .778, "*": .5, "<": .778, ">": .778, "|": .278, "≤": .778, "≥": .778,
-               "Σ": .722, "⊙": .778, "ᵀ": .285, "ℓ": .417, "ᵢ": .13, "∂": .565, "δ": .371})
+_ROMAN.update({" ": .25, "\u00a0": .25, ".": .278, ",": .278, ":": .278, ";": .278,
+               "!": .278, "?": .472, "(": .389, ")": .389, "[": .278, "]": .278, "-": .333,
+               "'": .278, "/": .5, "=": .778, "+": .778, "*": .5, "<": .778, ">": .778,
+               "|": .278, "≤": .778, "≥": .778, "Σ": .722, "⊙": .778, "ᵀ": .285, "ℓ": .417,
+               "ᵢ": .13, "∂": .565, "δ": .371})
 _ITALIC = dict(zip("abcdefghijklmnopqrstuvwxyz",
                    (.529, .429, .433, .52, .466, .549, .477, .576, .345, .412, .521, .298, .878,
                     .6, .485, .503, .46, .451, .469, .361, .572, .485, .716, .572, .49, .465)))
@@ -118,7 +120,7 @@ _SPACE = {",": .167, ":": .222, ";": .278, "!": -.167, " ": .333, "quad": 1.0, "
           "enspace": .5}
 _SPACING = {"bin": .222, "rel": .278}  # on each side, at display and text size
 _SCALE = (1.0, 1.0, .7, .5)  # display, text, script, scriptscript
-_DELIM = {"left": .6, "right": .6, "bigl": .46, "bigr": .46, "Bigl": .6, "Bigr": .6,
+_DELIM = {"left": .75, "right": .75, "bigl": .46, "bigr": .46, "Bigl": .6, "Bigr": .6,
           "biggl": .74, "biggr": .74, "big": .46, "Big": .6, "bigg": .74}
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}^_&]|\s+|.", re.S)
 
@@ -289,24 +291,35 @@ def _text_em(text: str) -> float:
     return sum(_ROMAN.get(ch, .6) for ch in text) * 1.02
 
 
+def _wrap(pieces: list[str], width: Callable[[str], float], room: float) -> list[str]:
+    """Pieces joined greedily into lines at most ``room`` wide; a last line of one short
+    piece takes the piece before it along, if that fits."""
+    lines: list[list[str]] = []
+    for piece in pieces:
+        if lines and width("".join(lines[-1] + [piece]).strip()) <= room:
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
+    if (len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 1
+            and width(lines[-1][0]) < 3.0
+            and width("".join(lines[-2][-1:] + lines[-1]).strip()) <= room):
+        lines[-1].insert(0, lines[-2].pop())
+    return ["".join(line).strip() for line in lines]
+
+
 def _wrap_words(text: str, room: float) -> list[str]:
-    """Plain text cut at spaces into lines at most ``room`` em wide (a longer word is cut)."""
-    lines, cur = [], ""
-    for word in text.split():
+    """Plain text cut at spaces into lines at most ``room`` em wide (a longer word is cut).
+    A relation keeps its operands on its line: "1 ≤ k ≤ m" is not cut."""
+    text = re.sub(r" (≤|≥|!=|=) ", "\u00a0\\1\u00a0", text)
+    words = []
+    for word in text.split(" "):
         while _text_em(word) > room and len(word) > 1:  # e.g. an expression in a reason
             cut = max((n for n in range(1, len(word)) if _text_em(word[:n]) <= room),
                       default=1)
-            if cur:
-                lines.append(cur)
-                cur = ""
-            lines.append(word[:cut])
+            words.append(word[:cut] + " ")
             word = word[cut:]
-        if cur and _text_em(f"{cur} {word}") > room:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = f"{cur} {word}" if cur else word
-    return lines + [cur] if cur else lines
+        words.append(word + " ")
+    return _wrap([w for w in words if w.strip()], _text_em, room)
 
 
 def _tex_pieces(tex: str) -> list[str]:
@@ -334,15 +347,14 @@ def _math_pieces(tex: str) -> list[str]:
 
 def _wrap_tex(tex: str, room: float) -> list[str]:
     """Mixed text and math (an assumption) cut into lines at most ``room`` em wide."""
-    lines, cur = [], ""
-    for piece in _tex_pieces(tex):
-        if cur and _em(cur + piece) > room:
-            lines.append(cur.rstrip())
-            cur = piece.lstrip() if not piece.startswith(r"\text{") else (
-                rf"\text{{{piece[6:-1].lstrip()}}}")
-        else:
-            cur += piece
-    return lines + [cur.rstrip()] if cur.strip() else lines
+    lines = _wrap(_tex_pieces(tex), _em, room)
+    out = []
+    for line in lines:
+        line = re.sub(r"^\\text\{\s+", r"\\text{", line)
+        while (merged := re.sub(r"(\\text\{[^{}]*)\}\\text\{", r"\1", line)) != line:
+            line = merged
+        out.append(re.sub(r"\s+\}$", "}", line))
+    return out
 
 
 def _flat_cases(expr):
@@ -522,7 +534,7 @@ class Proof:
         return rows
 
     def _repr_latex_(self) -> str:
-        body = " \\\\\n".join(f"{lhs} &{rhs}" for lhs, rhs in self.rows())
+        body = " \\\\\n".join(f"{lhs} &{rhs}".lstrip() for lhs, rhs in self.rows())
         return "$$\\begin{aligned}\n" + body + "\n\\end{aligned}$$"
 
     def __repr__(self) -> str:

@@ -1,5 +1,7 @@
 """Proofs for symbolic sizes (bpcore.proofs): every registered proof holds, each assumption is
-used, planted wrong formulas fail, and the claimed formulas are the ones the code computes."""
+used, planted wrong formulas fail, the claimed formulas are the ones the code computes, and every
+proof's display fits the book's text column (checked without a browser, by a width estimate
+calibrated against widths measured in Chromium)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from bpcore.proofs import (
     affine_proof,
     batch_norm_proof,
     cross_entropy_proof,
+    dropout_proof,
     elementwise_proof,
     layer_block_proof,
     matmul_proof,
@@ -50,11 +53,12 @@ def all_proofs() -> dict[str, Proof]:
 # -- every registered proof holds -------------------------------------------------------------
 _KNOWN_NODES = {"SoftmaxWithLoss", "Softmax", "CrossEntropy", "MSE", "Affine", "LayerBlock",
                 "Sigmoid", "Tanh", "ReLU", "Identity", "AddNode", "MulNode", "NegNode",
-                "PowNode", "ReciprocalNode", "ExpNode", "LogNode", "MatMulNode", "SumNode"}
+                "PowNode", "ReciprocalNode", "ExpNode", "LogNode", "MatMulNode", "SumNode",
+                "BatchNorm", "Dropout"}
 
 
 def test_registry_covers_the_nodes():
-    assert _KNOWN_NODES | {"BatchNorm"} == set(PROOFS)
+    assert _KNOWN_NODES == set(PROOFS)
     assert _KNOWN_NODES <= {cls.__name__ for cls in bpcore.all_node_classes()}
 
 
@@ -106,6 +110,8 @@ def test_each_assumption_is_used_by_a_step(all_proofs, name):
     ("Affine", "all-ones"),
     ("AddNode", "broadcasting"),
     ("Sigmoid", "depends on entry s of x alone"),
+    ("Dropout", "cached and reused by"),
+    ("Dropout", "a constant } M_s"),
 ])
 def test_proof_states_its_assumptions(all_proofs, name, fact):
     assert any(fact in a for a in all_proofs[name].assumptions), all_proofs[name].assumptions
@@ -228,6 +234,10 @@ def test_sum_wrong():
     _fails(sum_proof(claim=lambda g: 0 * g))
 
 
+def test_dropout_forgotten_one_over_p():
+    _fails(dropout_proof(claim=lambda x, y, r, p: r))
+
+
 def test_batch_norm_wrong_formula_fails():
     def no_xhat_term(xhat, g, q, m, gamma, std, total):
         return (gamma / (m * std) * (m * g(q) - total(g)),
@@ -267,9 +277,212 @@ def test_notes_are_plain_text(all_proofs, name):
 
 def test_reason_is_shown_safely():
     p = mse_proof(claim=lambda a, t, m: a - t)
-    verdict_row = p._repr_latex_().split("\\\\\n")[-1]
-    assert verdict_row.startswith(r"&\text{NOT proved:")
-    assert "_" not in verdict_row.replace(r"\end{aligned}", "")
+    rows = p._repr_latex_().split(" \\\\\n")
+    first = next(n for n, row in enumerate(rows) if row.startswith(r"&\text{NOT proved:"))
+    verdict = rows[first:]  # the reason, wrapped over the last rows
+    assert all(re.fullmatch(r"&\\text\{[^_^{}\\]*\}(\n\\end\{aligned\}\$\$)?", row)
+               for row in verdict), verdict
+
+
+# -- the display fits the book's column -------------------------------------------------------
+#: CSS px per em of MathJax's default size in the built book (measured: \kern10em is 203.7 px).
+EM_PX = 20.37
+#: The widest a display equation may be: the book's column at a 1280 px window is ~676 px,
+#: and the browser test (tests/test_book_build.py) fails a page with anything wider.
+COLUMN_PX = 640
+#: The estimate is never below this fraction of a measured width (worst seen: 0.970).
+LOW = 0.965
+
+#: Rows of proofs, typeset one at a time as \begin{aligned} row \end{aligned} by the book's own
+#: MathJax 3 (CHTML, default size) in a copy of a built page, in headless Chromium at a 1280 px
+#: window; the width of each mjx-math in CSS px. They include the kinds the estimate gets
+#: least right (cases, nested fractions, sums in a numerator, double subscripts), rows of text,
+#: and the unabbreviated batch-norm formula the proof showed before.
+CALIBRATION = [
+    (r'\frac{\partial L}{\partial z_{ki}} &= - \frac{\begin{cases} - \frac{e^{{z}_{k,i}'
+     r'} \sum_{j=1}^{K} {t}_{j,i}}{\sum_{l=1}^{K} e^{{z}_{l,i}}} + {t}_{k,i} & \text{fo'
+     r'r}\: K \geq k \wedge i \leq m \\0 & \text{otherwise} \end{cases}}{m}',
+     448.9),
+    (r'J &= \sum_{i=1}^{m} \left(\beta + \frac{\gamma \left({x}_{i} - \frac{\sum_{j=1}^'
+     r'{m} {x}_{j}}{m}\right)}{\sqrt{\epsilon + \frac{\sum_{l=1}^{m} \left({x}_{l} - \f'
+     r'rac{\sum_{j=1}^{m} {x}_{j}}{m}\right)^{2}}{m}}}\right) {g}_{i}',
+     366.9),
+    (r'\frac{\partial L}{\partial {x_{1}}_{k,i}} &= {g}_{k,i} {x_{2}}_{i}',
+     141.4),
+    (r'\Bigl[\frac{\partial L}{\partial x_k}\Bigr]_{\text{claimed}} &= \frac{\gamma \le'
+     r'ft(m {g}_{k} - \sum_{j=1}^{m} {g}_{j} - \frac{\left({x}_{k} - \frac{\sum_{j=1}^{'
+     r'm} {x}_{j}}{m}\right) \sum_{j=1}^{m} \frac{\left({x}_{j} - \frac{\sum_{j=1}^{m} '
+     r'{x}_{j}}{m}\right) {g}_{j}}{\sqrt{\epsilon + \frac{\sum_{l=1}^{m} \left({x}_{l} '
+     r'- \frac{\sum_{j=1}^{m} {x}_{j}}{m}\right)^{2}}{m}}}}{\sqrt{\epsilon + \frac{\sum'
+     r'_{l=1}^{m} \left({x}_{l} - \frac{\sum_{j=1}^{m} {x}_{j}}{m}\right)^{2}}{m}}}\rig'
+     r'ht)}{m \sqrt{\epsilon + \frac{\sum_{l=1}^{m} \left({x}_{l} - \frac{\sum_{j=1}^{m'
+     r'} {x}_{j}}{m}\right)^{2}}{m}}}',
+     642.1),
+    (r'\frac{\partial L}{\partial z_{ki}} &= - \frac{- \frac{e^{{z}_{k,i}} \sum_{s_{1}='
+     r'1}^{K} {t}_{s_{1},i}}{\sum_{s_{1}=1}^{K} e^{{z}_{s_{1},i}}} + {t}_{k,i}}{m}',
+     264.8),
+    (r' &\hphantom{\text{(A2)}\ }\text{batch }\text{on }\text{its }\text{own, }\text{so'
+     r' }\text{one }\text{row } x_1..x_m \text{ is }\text{the }',
+     420.4),
+    (r' &\hphantom{\text{(A1)}\ }d_{out} = \partial L/\partial y \text{ held }\text{fix'
+     r'ed}',
+     255.0),
+    (r'\frac{\partial L}{\partial z_{ki}} &= - \frac{- \frac{e^{{z}_{k,i}}}{\sum_{s_{1}'
+     r'=1}^{K} e^{{z}_{s_{1},i}}} + {t}_{k,i}}{m} \qquad \text{[by (A2)]}',
+     364.9),
+    (r'\frac{dy}{dx} &= e^{x} \qquad \text{[sympy.diff]}',
+     225.3),
+    (r' &\qquad {} - \frac{\gamma \sum_{i=1}^{m} {g}_{i}}{m s}',
+     155.4),
+    (r' &\quad \text{[slope from the left: they differ, no}',
+     322.7),
+    (r'y &= \log{\left(x \right)}',
+     94.0),
+]
+
+
+def _row_em(row: str) -> float:
+    lhs, _, rhs = row.partition("&")
+    return proofs._em(lhs) + proofs._em(rhs)
+
+
+@pytest.mark.parametrize("row, px", CALIBRATION)
+def test_width_estimate_is_calibrated(row, px):
+    # errs wide, and not by much: a row that fits by the estimate fits in the browser
+    assert LOW * px <= _row_em(row) * EM_PX <= 1.2 * px
+
+
+def test_width_budget_fits_the_column():
+    assert proofs.WIDTH_EM * EM_PX / LOW <= COLUMN_PX
+    assert proofs.LHS_EM < proofs.WIDTH_EM / 2
+
+
+@pytest.mark.parametrize("name", sorted(PROOFS))
+def test_proof_display_fits_the_column(all_proofs, name):
+    rows = all_proofs[name].rows()
+    lefts = [proofs._em(lhs) for lhs, _ in rows]
+    rights = [proofs._em(rhs) for _, rhs in rows]
+    # an aligned block is as wide as its widest left cell plus its widest right cell
+    assert max(lefts) <= proofs.LHS_EM, max(rows, key=lambda r: proofs._em(r[0]))
+    assert max(lefts) + max(rights) <= proofs.WIDTH_EM, max(rows, key=lambda r: proofs._em(r[1]))
+    tex = all_proofs[name]._repr_latex_()
+    assert "&&" not in tex  # no column of notes to the right
+    assert tex.count(r"\begin{cases}") == tex.count(r"\end{cases}")
+    assert not re.search(r"\\begin\{cases\}(?:(?!\\end\{cases\}).)*\\begin\{cases\}", tex, re.S)
+    assert r"\small" not in tex  # nothing shrunk to fit
+
+
+def test_a_wide_row_would_be_caught():
+    wide = proofs.Proof(node="Wide", claim="", claims=[("y", "x + " * 60 + "x")])
+    assert proofs._em(wide.rows()[1][1]) > proofs.WIDTH_EM  # a string claim is shown as given
+
+
+@pytest.mark.parametrize("name, n", [("Affine", 3), ("MatMulNode", 2), ("LayerBlock", 3),
+                                     ("BatchNorm", 3), ("AddNode", 2), ("MulNode", 2)])
+def test_claim_has_a_row_per_gradient(all_proofs, name, n):
+    p = all_proofs[name]
+    assert len(p.claims) == n
+    rows = p.rows()
+    assert rows[0] == ("", rf"\textbf{{{name}}}\ \text{{backward:}}")
+    assert [lhs for lhs, _ in rows[1:n + 1]] == [lhs for lhs, _ in p.claims]
+    assert all(cell.startswith("= ") for _, cell in rows[1:n + 1])
+    assert p.claim == r",\ ".join(f"{lhs} = {rhs}" for lhs, rhs in p.claims)  # one line
+    text = repr(p)
+    assert text.count("\n  claim: ") == n
+
+
+def _in_order(haystack: str, needles: list[str]) -> None:
+    pos = 0
+    for needle in needles:
+        found = haystack.find(needle, pos)
+        assert found >= 0, f"{needle!r} missing after position {pos}"
+        pos = found + len(needle)
+
+
+@pytest.mark.parametrize("name", sorted(PROOFS))
+def test_display_shows_every_step(all_proofs, name):
+    p = all_proofs[name]
+    tex = p._repr_latex_()
+    needles = [rf"\textbf{{{name}}}"]
+    for lhs, rhs in p.claims:
+        needles += [f"{lhs} &= "] + rhs.split(proofs._BREAK)
+    for lhs, rhs, note in p.steps.steps:
+        needles += [f"{lhs} &= "] + rhs.split(proofs._BREAK)
+        needles += proofs._text(note)[6:-1].split()  # the note's words, wrapped or not
+    for n, fact in enumerate(p.assumptions, 1):
+        needles += [rf"\text{{(A{n})}}"] + re.findall(r"\w+", fact)
+    needles += p.verdict().split()
+    _in_order(tex.replace("\u00a0", " "), needles)
+    # the plain repr keeps every step on a line of its own, without the display's breaks
+    text = repr(p)
+    assert proofs._BREAK not in text
+    for lhs, rhs, _ in p.steps.steps:
+        assert f"  {lhs} = {proofs._one_line(rhs)}" in text
+    assert f"{p.seconds}" not in text and f"{p.seconds}" not in tex
+
+
+def test_long_sums_are_split_at_their_signs():
+    x = sp.symbols("x1:30")
+    tex = proofs._lines(sp.Add(*x))
+    lines = tex.split(proofs._BREAK)
+    assert len(lines) > 1
+    assert all(line.startswith("+ ") for line in lines[1:])
+    assert " ".join(lines).replace(" ", "") == sp.latex(sp.Add(*x)).replace(" ", "")
+    assert all(proofs._em("= " + line) <= proofs.WIDTH_EM - proofs.LHS_EM for line in lines)
+
+
+def test_notes_and_assumptions_wrap_within_the_room():
+    note = "sympy.diff, KroneckerDelta summed out (1 ≤ k ≤ N) " * 3
+    lines = proofs._wrap_words(note, 15.0)
+    assert len(lines) > 3 and all(proofs._text_em(line) <= 15.0 for line in lines)
+    assert " ".join(lines).replace("\u00a0", " ").split() == note.split()
+    assert any("1\u00a0≤\u00a0k\u00a0≤\u00a0N" in line for line in lines)  # kept together
+    fact = proofs._chain()
+    lines = proofs._wrap_tex(fact, 12.0)
+    assert len(lines) > 1 and all(proofs._em(line) <= 12.0 for line in lines)
+    assert re.sub(r"\s|\\text\{|\}", "", "".join(lines)) == re.sub(r"\s|\\text\{|\}", "", fact)
+
+
+def test_nested_cases_flattened_for_display_only():
+    K_, m_, k_, i_, t = sp.symbols("K m k i t", integer=True)
+    nested = sp.Piecewise((sp.Piecewise((t, i_ <= m_), (0, True)), k_ <= K_),
+                          (sp.Piecewise((sp.Piecewise((2 * t, i_ <= m_), (0, True)), k_ <= K_),
+                                        (0, True)), True))
+    flat = proofs._flat_cases(nested)
+    assert not any(isinstance(v, sp.Piecewise) for v, _ in flat.args)
+    assert len(flat.args) == 2  # t where both hold, else 0 (the 2t branch is never reached)
+    for values in [(3, 2, 1, 1), (3, 2, 4, 1), (3, 2, 1, 5), (3, 2, 4, 5)]:
+        at = dict(zip((K_, m_, k_, i_), values))
+        assert nested.subs(at) == flat.subs(at)
+
+
+def test_batch_norm_abbreviations_are_display_only(all_proofs):
+    # the display writes the derivation with mu, sigma^2, s and x-hat, introduced as steps ...
+    p = all_proofs["BatchNorm"]
+    lhs_shown = [lhs for lhs, _, _ in p.steps.steps]
+    assert lhs_shown[:5] == [r"\mu", r"\sigma^{2}", "s", r"\hat{x}_i", "y_i"]
+    tex = p._repr_latex_()
+    assert r"\sqrt{\epsilon + \frac" not in tex and r"\hat{x}" in tex
+    # ... and each abbreviated expression is the expression itself: expanding the names back
+    # gives what the proof checked (SymPy, the same test of equality the proof uses)
+    mu, std, xhat = proofs._bn_forward()
+    gamma, beta = sp.symbols("gamma beta", real=True)
+    G_, X_ = proofs._BN_G, proofs._BN_X
+    J = sp.Sum(G_[proofs.i] * (gamma * xhat(proofs.i) + beta), (proofs.i, 1, proofs.m))
+    d = proofs._in_range(proofs._sum_out(sp.diff(J, X_[proofs.k])), proofs.k <= proofs.m)
+    claimed = proofs.batch_norm_backward(xhat, lambda s: G_[s], proofs.k, proofs.m, gamma, std,
+                                         lambda f: sp.Sum(f(proofs.j), (proofs.j, 1, proofs.m)))
+    for e in (J, d, *claimed):  # (d beta = sum g has nothing to abbreviate)
+        short = proofs._bn_abbreviate(e)
+        assert proofs._is_zero(proofs._residue(proofs._bn_expand(short), e))
+    assert proofs._bn_abbreviate(d).free_symbols >= {proofs._STD}
+    assert not proofs._bn_abbreviate(d).has(proofs._EPS)
+
+
+def test_tanh_claim_is_parenthesised(all_proofs):
+    assert all_proofs["Tanh"].claims == [(r"\frac{\partial L}{\partial x}",
+                                          r"d_{out} \odot \left(1 - y^{2}\right)")]
+    assert all_proofs["NegNode"].claims[0][1] == r"d_{out} \odot \left(-1\right)"
 
 
 # -- the claimed formulas are what the code computes --------------------------------------
@@ -385,3 +598,48 @@ def test_sum_claim_matches_backward(rng):
     node = bpcore.SumNode()
     node.forward(x)
     assert np.array_equal(node.backward(1.5)[0], np.full(x.shape, 1.5))
+
+
+def test_batch_norm_claim_matches_backward_in_train_mode(rng):
+    n_feat, m_ = 3, 5
+    x = rng.normal(size=(n_feat, m_)) * 2 + 1
+    gamma, beta = rng.normal(size=(n_feat, 1)) + 1, rng.normal(size=(n_feat, 1))
+    dy = rng.normal(size=(n_feat, m_))
+    node = bpcore.BatchNorm(n_feat)
+    assert node.training
+    node.forward(x, gamma, beta)
+    dx, dgamma, dbeta = node.backward(dy)
+    # the claim's x-hat and sqrt(sigma^2 + eps), computed here from their definitions
+    std = np.sqrt(x.var(axis=1) + node.eps)
+    xhat = (x - x.mean(axis=1, keepdims=True)) / std[:, None]
+    assert np.allclose(node.x_hat, xhat)
+    def total(fn):
+        return sum(fn(s) for s in range(m_))
+
+    for f in range(n_feat):
+        row_xhat, row_dy = xhat[f], dy[f]
+        for q in range(m_):
+            want = proofs.batch_norm_backward(row_xhat.__getitem__, row_dy.__getitem__, q, m_,
+                                              gamma[f, 0], std[f], total)
+            assert np.allclose((dx[f, q], dgamma[f, 0], dbeta[f, 0]), want)
+
+    # and the claim is the true gradient: central differences of J = sum(dy * y)
+    def J(x_, gamma_, beta_):
+        return float(np.sum(dy * bpcore.BatchNorm(n_feat).forward(x_, gamma_, beta_)))
+
+    for got, numeric in zip((dx, dgamma, dbeta), numerical_gradient(J, x, gamma, beta)):
+        assert rel_error(got, numeric) < 1e-6
+
+
+def test_dropout_claim_matches_backward_in_train_mode(rng):
+    x = rng.normal(size=(4, 6))
+    dy = rng.normal(size=x.shape)
+    node = bpcore.Dropout(0.7, seed=3)
+    assert node.training
+    y = node.forward(x)
+    r = node.mask * node.p  # the Bernoulli draw behind the cached mask M = r / p
+    assert set(np.unique(np.round(r, 12))) <= {0.0, 1.0} and 0 < r.sum() < r.size
+    assert np.allclose(y, x * r / node.p)  # the forward the proof differentiates
+    local = proofs.dropout_backward(x, y, r, node.p)
+    assert np.allclose(node.backward(dy)[0], dy * local)
+

@@ -3,11 +3,17 @@
 The digits (1,797 images of 8x8 pixels, 10 classes, Alpaydin and Kaynak 1998) ship inside
 scikit-learn, so nothing is downloaded. Following the book's column convention, an image is a
 column: ``X`` has shape ``(64, m)`` and labels ``y`` have shape ``(m,)``.
+
+scikit-learn does not run in the browser, so the bpcore wheel that the book serves to JupyterLite
+carries the digits and the split as a small file, ``digits_split.npz``, written at build time by
+:func:`pack_digits_split` (with scikit-learn): there the chapters get the same images and the
+same split.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -16,31 +22,71 @@ from .checks import ShapeError, positive_int
 #: Pixel values in the digits data are integers 0..16.
 DIGITS_MAX = 16.0
 
+#: The digits and one split, packed for a Python without scikit-learn (the browser build).
+PACKED_DIGITS = Path(__file__).with_name("digits_split.npz")
+
 
 def load_digits_split(test_size: float = 0.25, seed: int = 0, dtype: type = np.float64
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The digits, scaled to [0, 1], split into train and test sets stratified by class.
 
     Returns ``X_train (64, m_train), y_train (m_train,), X_test (64, m_test), y_test (m_test,)``;
-    labels are integers 0..9. The same ``seed`` always gives the same split.
+    labels are integers 0..9 of numpy's index type (``np.intp``: int64 on a 64-bit machine,
+    int32 in the browser's 32-bit WebAssembly, where ``np.bincount`` refuses int64). The same
+    ``seed`` always gives the same split.
     """
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size}")
     try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
+        images, labels, train, test = _digits_split_sklearn(test_size, seed)
     except ImportError as exc:  # scikit-learn is the optional extra "data"
-        raise ImportError("load_digits_split needs scikit-learn: pip install scikit-learn"
-                          ) from exc
-    digits = load_digits()
-    X = (digits.data / DIGITS_MAX).astype(dtype)  # (m, 64): rows are images here
-    y = digits.target.astype(np.int64)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y
-    )
+        packed = _packed_digits_split(test_size, seed)
+        if packed is None:
+            raise ImportError("load_digits_split needs scikit-learn: pip install scikit-learn"
+                              ) from exc
+        images, labels, train, test = packed
+    X = (images / DIGITS_MAX).astype(dtype)  # (m, 64): rows are images here
+    y = labels.astype(np.intp)
     # transpose to the book's convention (one example per column), contiguous for fast matmuls
-    return (np.ascontiguousarray(X_train.T), y_train,
-            np.ascontiguousarray(X_test.T), y_test)
+    return (np.ascontiguousarray(X[train].T), y[train],
+            np.ascontiguousarray(X[test].T), y[test])
+
+
+def _digits_split_sklearn(test_size: float, seed: int
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's digits (pixels 0..16, labels) and the stratified train/test indices."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    # splitting the row numbers gives the very rows train_test_split(X, y, ...) would return
+    train, test = train_test_split(np.arange(digits.target.size), test_size=test_size,
+                                   random_state=seed, stratify=digits.target)
+    return digits.data, digits.target, train, test
+
+
+def _packed_digits_split(test_size: float, seed: int
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The split stored by :func:`pack_digits_split`, if there is one for these arguments."""
+    if not PACKED_DIGITS.is_file():
+        return None
+    with np.load(PACKED_DIGITS) as packed:
+        if packed["test_size"] != test_size or packed["seed"] != seed:
+            return None
+        return (packed["images"].astype(np.float64), packed["labels"], packed["train"],
+                packed["test"])
+
+
+def pack_digits_split(path: str | Path, test_size: float = 0.25, seed: int = 0) -> Path:
+    """Write the digits and the split ``load_digits_split(test_size, seed)`` makes (needs
+    scikit-learn) to ``path``, a compressed ``.npz`` of about 50 kB, for a Python without
+    scikit-learn. The chapters use ``test_size=0.25, seed=0``."""
+    images, labels, train, test = _digits_split_sklearn(test_size, seed)
+    path = Path(path)
+    np.savez_compressed(path, images=images.astype(np.uint8), labels=labels.astype(np.uint8),
+                        train=train.astype(np.int16), test=test.astype(np.int16),
+                        test_size=test_size, seed=seed)
+    return path
 
 
 def split_validation(X: np.ndarray, y: np.ndarray, fraction: float = 0.2, seed: int = 0

@@ -1,8 +1,8 @@
 """Build the whole book with warnings as errors, then read it in a browser with no network.
 
 The build executes every notebook (``execute_notebooks: force``), so this module is slow;
-the build runs once per session (module-scoped fixture) into a temporary directory, so it
-neither needs nor touches the ``_build/`` of ``make book``.
+the build runs once per session (fixture ``built_book`` in tests/conftest.py) into a temporary
+directory, so it neither needs nor touches the ``_build/`` of ``make book``.
 
 The browser checks use headless Chromium (Debian package ``chromium``). Without it the
 checks are skipped locally, and fail when ``CI=true``.
@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import html as html_lib
 import json
-import os
 import re
-import shutil
 import struct
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -25,7 +22,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 # Pages that must exist in the built book and are opened in the browser.
 REQUIRED_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
@@ -71,32 +67,8 @@ def toc_pages() -> list[str]:
 
 # --------------------------------------------------------------------------- build
 
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    """Build the book once: ``jupyter-book build . --all -W -n --keep-going``."""
-    assert JUPYTER_BOOK.exists(), f"{JUPYTER_BOOK} not found: install requirements.txt"
-    out = tmp_path_factory.mktemp("book")
-    proc = subprocess.run(
-        [
-            str(JUPYTER_BOOK),
-            "build",
-            ".",
-            "--all",
-            "-W",
-            "-n",
-            "--keep-going",
-            "--path-output",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log, encoding="utf-8")
-    return proc.returncode, log, out / "_build" / "html"
+# The build (fixture built_book) and the browser (fixture chromium) are in tests/conftest.py,
+# shared with tests/test_browser_lite.py.
 
 
 def test_book_builds_without_warnings(built_book):
@@ -255,18 +227,6 @@ def test_images_are_local_pngs(built_book, page):
 
 
 # --------------------------------------------------------------------------- browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    message = "headless Chromium not found: apt-get install -y chromium"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: not skipping)")
-    pytest.skip(message)
 
 
 def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
+from bpcore import data
 from bpcore.checks import ShapeError
 from bpcore.data import load_digits_split, minibatches
 from bpcore.optim import SGD, Adam
@@ -84,6 +87,27 @@ def test_load_digits_split_shapes_scaling_and_stratification():
 def test_load_digits_split_refuses_bad_test_size():
     with pytest.raises(ValueError, match="test_size"):
         load_digits_split(test_size=1.5)
+
+
+def test_packed_digits_give_the_same_split_without_scikit_learn(tmp_path, monkeypatch):
+    """The browser has no scikit-learn: the wheel the book serves carries the digits and the
+    chapters' split (pack_digits_split), and load_digits_split returns the very same arrays."""
+    with_sklearn = load_digits_split(test_size=0.25, seed=0)
+    packed = data.pack_digits_split(tmp_path / "digits_split.npz", test_size=0.25, seed=0)
+    assert packed.stat().st_size < 100_000
+    monkeypatch.setattr(data, "PACKED_DIGITS", packed)
+    for name in ("sklearn", "sklearn.datasets", "sklearn.model_selection"):
+        monkeypatch.setitem(sys.modules, name, None)  # import sklearn... raises ImportError
+    without = load_digits_split(test_size=0.25, seed=0)
+    for a, b in zip(with_sklearn, without):
+        assert a.dtype == b.dtype and a.flags.c_contiguous == b.flags.c_contiguous
+        np.testing.assert_array_equal(a, b)
+    # only the packed split is there: any other needs scikit-learn
+    with pytest.raises(ImportError, match="needs scikit-learn"):
+        load_digits_split(test_size=0.25, seed=1)
+    monkeypatch.setattr(data, "PACKED_DIGITS", tmp_path / "absent.npz")
+    with pytest.raises(ImportError, match="needs scikit-learn"):
+        load_digits_split(test_size=0.25, seed=0)
 
 
 # -- fit ---------------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""Fixtures shared by the book's build and browser checks.
+
+The book is built once per test session (``built_book``) into a temporary directory, so the
+checks neither need nor touch the ``_build/`` of ``make book``. The browser checks use headless
+Chromium (Debian package ``chromium``): without it they are skipped locally, and fail when
+``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """Build the book once: ``jupyter-book build . --all -W -n --keep-going``.
+
+    Returns ``(returncode, log, html_dir)``; the log is also kept as ``build.log`` beside
+    ``_build``."""
+    assert JUPYTER_BOOK.exists(), f"{JUPYTER_BOOK} not found: install requirements.txt"
+    out = tmp_path_factory.mktemp("book")
+    proc = subprocess.run(
+        [str(JUPYTER_BOOK), "build", ".", "--all", "-W", "-n", "--keep-going",
+         "--path-output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log, encoding="utf-8")
+    return proc.returncode, log, out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    message = "headless Chromium not found: apt-get install -y chromium"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: not skipping)")
+    pytest.skip(message)

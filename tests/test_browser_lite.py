@@ -1,0 +1,371 @@
+"""The book in the reader's browser: a chapter runs in JupyterLite, offline.
+
+The built book (fixture ``built_book``, tests/conftest.py) is served on 127.0.0.1. Headless
+Chromium opens chapter 1's notebook in JupyterLite the way a reader does, from the chapter
+page's "Run this notebook in your browser" link, with every other address out of reach: host
+names do not resolve, and anything not for 127.0.0.1 goes to a proxy of ours that records the
+request and refuses it. The test clears the stored outputs, runs every cell in the Pyodide
+kernel, reads the apple example's price and gradients from the page, then changes the price of
+an apple, re-runs that cell and reads the new gradients, as the book invites the reader to.
+Chromium is driven over the DevTools protocol (``websocket-client``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import websocket
+
+NOTEBOOK = "ch1_computation_graph.ipynb"
+CHAPTER_PAGE = "book/ch1_computation_graph.html"
+KERNEL_TIMEOUT = 180  # s: Pyodide, numpy and IPython load from the local server
+RUN_TIMEOUT = 300  # s: every cell of chapter 1 (sympy derivations, matplotlib figures)
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    # Chromium's own calls home (time, updates, sign-in, autofill, hints), which would reach
+    # the trap proxy and hide what the page asks for
+    "--disable-client-side-phishing-detection",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-features=OptimizationHints,AutofillServerCommunication,MediaRouter,Translate,"
+    "NetworkTimeServiceQuerying,CertificateTransparencyComponentUpdater",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--window-size=1280,1000",
+    # Host names do not resolve; requests for anything but 127.0.0.1 (which Chromium never
+    # proxies) go to the trap proxy.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+# --------------------------------------------------------------------------- servers
+
+
+class BookHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built book and records each path asked for. ``exposeAppInBrowser`` is added
+    to JupyterLite's settings, so that the test can use the app's commands
+    (``window.jupyterapp``); nothing else differs from what a reader is served."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript"}
+    requests: list[str] = []  # replaced per server by serve()
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.requests.append(self.path)
+        if self.path.split("?")[0] == "/lite/jupyter-lite.json":
+            config = json.loads((Path(self.directory) / "lite/jupyter-lite.json").read_bytes())
+            config["jupyter-config-data"]["exposeAppInBrowser"] = "true"
+            body = json.dumps(config).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(html: Path, requests: list[str]):
+    """The book on http://127.0.0.1:PORT, in a thread; yields the URL."""
+    handler = type("Handler", (BookHandler,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class TrapProxy:
+    """A proxy that records the first line of every request made to it and refuses it."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.requests: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    line = conn.recv(4096).split(b"\r\n", 1)[0].decode(errors="replace")
+                    self.requests.append(line)
+                    conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+# --------------------------------------------------------------------------- DevTools
+
+
+class Browser:
+    """Headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self, chromium: str, profile: Path, proxy_port: int):
+        self.proc = subprocess.Popen(
+            [chromium, *CHROMIUM_FLAGS, f"--proxy-server=http://127.0.0.1:{proxy_port}",
+             f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.is_file() and port_file.read_text().count("\n") >= 1):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Chromium did not start: "
+                                   + self.proc.stderr.read().decode()[-2000:])
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as resp:
+            page = next(t for t in json.load(resp) if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=120,
+                                              suppress_origin=True)
+        self.last_id = 0
+        self.console: list[str] = []
+        self.call("Runtime.enable")
+        self.call("Page.enable")
+
+    def call(self, method: str, **params) -> dict:
+        self.last_id += 1
+        self.ws.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.last_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
+            if message.get("method") == "Runtime.consoleAPICalled":
+                args = message["params"]["args"]
+                self.console.append(" ".join(str(a.get("value", a.get("description", "")))
+                                             for a in args))
+            elif message.get("method") == "Runtime.exceptionThrown":
+                self.console.append(str(message["params"]["exceptionDetails"])[:500])
+
+    def js(self, expression: str):
+        """Evaluate ``expression`` in the page (awaiting a promise); return its JSON value."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression[:200]}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float, what: str):
+        """Poll ``expression`` until it is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        error = None
+        while time.monotonic() < deadline:
+            try:
+                value = self.js(expression)
+            except RuntimeError as exc:  # e.g. evaluated while a page is being replaced
+                error, value = exc, None
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"gave up after {timeout} s waiting for {what} (last error: "
+                             f"{error}); browser console:\n" + "\n".join(self.console[-30:]))
+
+    def close(self):
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+# In the page: the notebook panel, its cells' text outputs, errors, and the kernel's state.
+PANEL = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+NOTEBOOK_STATE = """(() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+  return {
+    kernel: panel.sessionContext.session && panel.sessionContext.session.kernel
+      ? panel.sessionContext.session.kernel.name + ':' + panel.sessionContext.kernelDisplayStatus
+      : 'none',
+    counts: cells.map(c => c.model.executionCount),
+    outputs: cells.map(c => c.model.outputs.toJSON()),
+  };
+})()"""
+
+
+def cell_text(cell_outputs: list[dict]) -> str:
+    """The text of a code cell's outputs (streams, errors, text/plain), as one string."""
+    parts = []
+    for out in cell_outputs:
+        if out["output_type"] == "stream":
+            parts.append(out["text"])
+        elif out["output_type"] == "error":
+            parts.append(f"{out['ename']}: {out['evalue']}")
+        else:
+            parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join("".join(p) if isinstance(p, list) else p for p in parts)
+
+
+def run_all_cells(browser: Browser, url: str, notebook: str) -> dict:
+    """Open ``notebook`` in JupyterLite at ``url``, wait for the kernel, clear the stored
+    outputs (so that every output read afterwards was computed in the browser), run every
+    cell and return the notebook's state (see NOTEBOOK_STATE) with the seconds taken."""
+    browser.call("Page.navigate", url=url)
+    browser.wait_for(f"!!({PANEL} && {PANEL}.context && {PANEL}.context.path === "
+                     f"'{notebook}')", 120, f"JupyterLite to open {notebook}")
+    started = time.monotonic()
+    browser.wait_for(f"(() => {{ const k = {PANEL}.sessionContext; return !!(k.session "
+                     "&& k.session.kernel && k.kernelDisplayStatus === 'idle'); })()",
+                     KERNEL_TIMEOUT, "the Pyodide kernel to start")
+    kernel_seconds = time.monotonic() - started
+    browser.js("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    assert not any(browser.js(NOTEBOOK_STATE)["outputs"]), "stored outputs not cleared"
+    started = time.monotonic()
+    browser.js("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # done when every cell has run, or one failed (run-all stops there)
+    state = browser.wait_for(
+        f"(() => {{ const s = {NOTEBOOK_STATE}; const k = {PANEL}.sessionContext;"
+        " const failed = s.outputs.some(o => o.some(x => x.output_type === 'error'));"
+        " return (failed || s.counts.every(n => n !== null))"
+        " && k.kernelDisplayStatus === 'idle' ? s : null; })()",
+        RUN_TIMEOUT, f"every cell of {notebook} to run")
+    return {**state, "kernel_seconds": kernel_seconds,
+            "run_seconds": time.monotonic() - started}
+
+
+def run_chapter_in_lite(html: Path, chromium: str, profile: Path) -> dict:
+    """Open chapter 1 in JupyterLite from its page's link, run it, edit and re-run a cell."""
+    trap = TrapProxy()
+    served: list[str] = []
+    browser = None
+    try:
+        with serve(html, served) as url:
+            browser = Browser(chromium, profile, trap.port)
+            # the reader's way in: the link under the chapter's title
+            browser.call("Page.navigate", url=f"{url}/{CHAPTER_PAGE}")
+            href = browser.wait_for(
+                "(document.querySelector('p.run-in-browser a') || {}).href", 60,
+                "the 'Run this notebook in your browser' link on the chapter page")
+            assert href.endswith(f"/lite/notebooks/index.html?path={NOTEBOOK}"), href
+            state = run_all_cells(browser, href, NOTEBOOK)
+
+            # the reader changes the price of an apple and re-runs the gradient cell
+            index = browser.js(f"""(async () => {{
+              const panel = {PANEL};
+              const i = panel.content.widgets.findIndex(c => c.model.type === 'code' &&
+                  c.model.sharedModel.getSource().includes('price.backward()'));
+              const source = panel.content.widgets[i].model.sharedModel;
+              source.setSource(source.getSource().replace('Value(100.0, "apple")',
+                                                          'Value(150.0, "apple")'));
+              panel.content.activeCellIndex = i;
+              await window.jupyterapp.commands.execute('notebook:run-cell');
+              return i;
+            }})()""")
+            # the cell's outputs, and the text the page shows for them
+            edited = browser.wait_for(
+                f"(() => {{ const cell = {PANEL}.content.widgets[{index}];"
+                " const out = cell.model.outputs.toJSON();"
+                " const text = cell.outputArea.node.innerText;"
+                " return text.includes('apple count') && !text.includes('110.00')"
+                " ? [out, text] : null; })()", 60, "the edited cell's new gradients")
+            return {"state": state, "edited_outputs": edited[0], "edited_shown": edited[1],
+                    "trapped": list(trap.requests), "served": served,
+                    "console": list(browser.console)}
+    finally:
+        if browser is not None:
+            browser.close()
+        trap.close()
+
+
+@pytest.fixture(scope="module")
+def lite_run(built_book, chromium, tmp_path_factory):
+    returncode, log, html = built_book
+    assert (html / "lite" / "notebooks" / "index.html").is_file(), (
+        "the build has no JupyterLite site in _build/html/lite:\n" + log[-3000:])
+    started = time.monotonic()
+    result = run_chapter_in_lite(html, chromium, tmp_path_factory.mktemp("chromium-lite"))
+    result["seconds"] = time.monotonic() - started
+    state = result["state"]
+    print(f"\nJupyterLite: kernel ready in {state['kernel_seconds']:.0f} s, chapter 1 ran "
+          f"in {state['run_seconds']:.0f} s, {result['seconds']:.0f} s in all")
+    return result
+
+
+def test_notebook_runs_in_browser_lite(lite_run):
+    """Chapter 1 runs in JupyterLite with no errors and prints the apple example's numbers."""
+    state = lite_run["state"]
+    assert state["kernel"].startswith("python:"), state["kernel"]
+    errors = [f"cell {i}: {cell_text(out)}" for i, out in enumerate(state["outputs"])
+              if any(o["output_type"] == "error" for o in out)]
+    assert not errors, "cells failed in the browser:\n" + "\n".join(errors)
+    printed = "\n".join(cell_text(out) for out in state["outputs"])
+    assert "total price: 220.0" in printed, printed[:3000]
+    for line in ("d price / d apple        =     2.20",
+                 "d price / d apple count  =   110.00",
+                 "d price / d tax          =   200.00"):
+        assert line in printed, f"{line!r} not in the outputs:\n{printed[:3000]}"
+    # figures are drawn (matplotlib in the browser)
+    assert any(o.get("data", {}).get("image/png") for out in state["outputs"] for o in out)
+
+
+def test_edited_cell_reruns_in_browser_lite(lite_run):
+    """An apple at 150 instead of 100: d price / d count becomes 150 * 1.1 = 165."""
+    text = cell_text(lite_run["edited_outputs"])
+    shown = lite_run["edited_shown"]  # what the page shows under the cell
+    for line in ("d price / d apple        =     2.20",
+                 "d price / d apple count  =   165.00",
+                 "d price / d tax          =   300.00"):
+        assert line in text, f"{line!r} not in the edited cell's output:\n{text}"
+        assert line in shown, f"{line!r} not shown under the edited cell:\n{shown}"
+
+
+# Chromium's own calls home, made with or without a page (checked on about:blank); every
+# other request that reached the trap proxy came from the book.
+CHROMIUM_OWN = {"accounts.google.com", "update.googleapis.com"}
+
+
+def trapped_host(request_line: str) -> str:
+    target = request_line.split()[1]  # CONNECT host:443 | GET http://host/path
+    return urlsplit(target if "://" in target else f"//{target}").hostname
+
+
+def test_lite_fetches_nothing_from_the_network(lite_run):
+    """Every file came from the book's server; nothing the book asked for left 127.0.0.1."""
+    outside = [r for r in lite_run["trapped"] if trapped_host(r) not in CHROMIUM_OWN]
+    assert not outside, "the book asked for other hosts:\n" + "\n".join(outside)
+    served = {p.split("?")[0] for p in lite_run["served"]}
+    for needed in ("pyodide.asm.wasm", "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+                   "sympy-1.14.0-py3-none-any.whl", "bpcore-0.1.0-py3-none-any.whl"):
+        assert f"/lite/static/pyodide/{needed}" in served, f"{needed} was not loaded"

@@ -1,0 +1,81 @@
+"""The assets the book serves to JupyterLite (book/_ext/run_in_browser.py): checked, or refused.
+
+Fast checks of the refusals on made-up inputs; the real layout is exercised by every book build
+(tests/test_book_build.py) and run in a browser by tests/test_browser_lite.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("run_in_browser",
+                                              ROOT / "book" / "_ext" / "run_in_browser.py")
+rib = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rib)
+
+
+def packages_wheel(tmp_path: Path, files: dict[str, bytes]) -> zipfile.ZipFile:
+    path = tmp_path / "packages.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            z.writestr(rib.PACKAGES_DIR + name, data)
+    return zipfile.ZipFile(path)
+
+
+def entry(file_name: str, data: bytes) -> dict:
+    return {"file_name": file_name, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_a_file_with_the_official_sha256_is_served(tmp_path):
+    data = b"numpy built by Pyodide"
+    with packages_wheel(tmp_path, {"numpy.whl": data}) as z:
+        assert rib.pyodide_build(z, "numpy", entry("numpy.whl", data)) == data
+
+
+def test_a_file_whose_sha256_differs_from_the_lock_is_refused(tmp_path):
+    with packages_wheel(tmp_path, {"numpy.whl": b"something else"}) as z:
+        with pytest.raises(rib.LiteAssetError, match="refusing to serve it"):
+            rib.pyodide_build(z, "numpy", entry("numpy.whl", b"numpy built by Pyodide"))
+
+
+def test_a_missing_file_is_refused(tmp_path):
+    with packages_wheel(tmp_path, {}) as z:
+        with pytest.raises(rib.LiteAssetError, match="is not in"):
+            rib.pyodide_build(z, "numpy", entry("numpy.whl", b""))
+
+
+def test_closure_follows_depends_whatever_their_spelling():
+    packages = {"ipython": {"depends": ["prompt_toolkit", "traitlets"]},
+                "prompt-toolkit": {"depends": []}, "traitlets": {"depends": []},
+                "scipy": {"depends": []}}
+    assert rib.closure(packages, ("ipython",)) == ["ipython", "prompt-toolkit", "traitlets"]
+    with pytest.raises(rib.LiteAssetError, match="not in Pyodide's lock"):
+        rib.closure(packages, ("scikit-learn",))
+
+
+def test_bpcore_must_accept_the_numpy_the_browser_has():
+    served = {"numpy": {"name": "numpy", "version": "2.0.2"}}
+    rib.check_requirements(served, {"bpcore.whl": [Requirement("numpy>=1.24")]})
+    with pytest.raises(rib.LiteAssetError, match="numpy>=2.4.*numpy 2.0.2"):
+        rib.check_requirements(served, {"bpcore.whl": [Requirement("numpy>=2.4")]})
+    with pytest.raises(rib.LiteAssetError, match="would have nothing"):
+        rib.check_requirements(served, {"bpcore.whl": [Requirement("sympy")]})
+
+
+def test_bpcore_requirements_accept_pyodide_numpy_and_matplotlib():
+    """pyproject.toml's dependencies admit what Pyodide 0.27.7 has (numpy 2.0.2, matplotlib
+    3.8.4), whatever requirements.txt pins for the book's own environment."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    deps = text.split("dependencies = [", 1)[1].split("]", 1)[0]
+    reqs = [Requirement(d.strip().strip('"')) for d in deps.split(",") if d.strip()]
+    served = {"numpy": {"name": "numpy", "version": "2.0.2"},
+              "matplotlib": {"name": "matplotlib", "version": "3.8.4"},
+              "sympy": {"name": "sympy", "version": "1.14.0"}}
+    rib.check_requirements(served, {"bpcore.whl": reqs})

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .checks import ShapeError, as_float_array, check_finite
+from .checks import ShapeError, float_array
 from .layers import Layer
 from .node import Node
 
@@ -35,13 +35,6 @@ from .node import Node
 EPS = 1e-5
 #: Weight of the old value in the running averages: r <- MOMENTUM r + (1 - MOMENTUM) batch.
 MOMENTUM = 0.9
-
-
-def _floats(x: object, name: str) -> np.ndarray:
-    if isinstance(x, np.ndarray) and x.dtype in (np.float64, np.float32):
-        check_finite(x, name)
-        return x
-    return as_float_array(x, name)
 
 
 class BatchNorm(Node):
@@ -65,7 +58,7 @@ class BatchNorm(Node):
         return f"BatchNorm({'train' if self.training else 'eval'} mode)"
 
     def _check(self, x, gamma, beta):
-        x, gamma, beta = _floats(x, "x"), _floats(gamma, "gamma"), _floats(beta, "beta")
+        x, gamma, beta = float_array(x, "x"), float_array(gamma, "gamma"), float_array(beta, "beta")
         if x.ndim != 2:
             raise ShapeError(f"x has shape {x.shape}, expected (n, m): one column per example")
         n, m = x.shape
@@ -73,10 +66,6 @@ class BatchNorm(Node):
             if v.shape != (n, 1):
                 raise ShapeError(f"{name} has shape {v.shape}, expected ({n}, 1): one value per "
                                  "feature (row of x)")
-        if self.training and m < 2:
-            raise ValueError(f"batch norm in train mode needs at least 2 examples, got m = {m}: "
-                             "with one example every x̂ is 0 (x minus its own mean), the output "
-                             "is beta whatever x is, and no gradient reaches x")
         if self.running_mean is None:
             self.running_mean, self.running_var = np.zeros((n, 1)), np.ones((n, 1))
         elif self.running_mean.shape != (n, 1):
@@ -89,6 +78,10 @@ class BatchNorm(Node):
         return self._forward(x, gamma, beta)
 
     def _forward(self, x, gamma, beta):
+        if self.training and x.shape[1] < 2:  # checked here, so the network's path checks it too
+            raise ValueError(f"batch norm in train mode needs at least 2 examples, got m = "
+                             f"{x.shape[1]}: with one example every x̂ is 0 (x minus its own "
+                             "mean), the output is beta whatever x is, and no gradient reaches x")
         if self.training:
             mu = x.mean(axis=1, keepdims=True)
             var = x.var(axis=1, keepdims=True)  # the biased (1/m) variance of the formula
@@ -105,7 +98,7 @@ class BatchNorm(Node):
     def backward(self, dy):
         if not hasattr(self, "x_hat"):
             raise RuntimeError("BatchNorm.backward called before forward")
-        dy = _floats(dy, "dy")
+        dy = float_array(dy, "dy")
         if dy.shape != self.x_hat.shape:
             raise ShapeError(f"dy has shape {dy.shape}, expected {self.x_hat.shape}")
         return self._backward(dy)
@@ -167,21 +160,3 @@ class BatchNormLayer(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNormLayer({self.params['gamma'].shape[0]})"
-
-    def forward(self, x):
-        return self.node.forward(x, self.params["gamma"], self.params["beta"])
-
-    def backward(self, dy):
-        dx, dgamma, dbeta = self.node.backward(dy)
-        self.grads = {"gamma": dgamma, "beta": dbeta}
-        return dx
-
-    def _forward(self, x):
-        if self.training and x.shape[1] < 2:
-            self.node._check(x, self.params["gamma"], self.params["beta"])  # the clear error
-        return self.node._forward(x, self.params["gamma"], self.params["beta"])
-
-    def _backward(self, dy, need_dx: bool = True):
-        dx, dgamma, dbeta = self.node._backward(dy, need_dx)
-        self.grads = {"gamma": dgamma, "beta": dbeta}
-        return dx

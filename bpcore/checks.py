@@ -34,6 +34,19 @@ def as_float_array(x: object, name: str) -> np.ndarray:
     return arr
 
 
+#: The float dtypes kept as they are (a float32 network stays float32); others become float64.
+FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def float_array(x: object, name: str) -> np.ndarray:
+    """A finite float32/float64 array kept as it is; anything else through
+    :func:`as_float_array` (float64, same checks)."""
+    if isinstance(x, np.ndarray) and x.dtype in FLOATS:
+        check_finite(x, name)
+        return x
+    return as_float_array(x, name)
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` if ``arr`` holds NaN or infinity, saying where."""
     if not np.all(np.isfinite(arr)):

@@ -39,14 +39,13 @@ def positive_int_arg(text: str) -> int:
 
 
 def keep_probability_arg(text: str) -> float:
-    """A dropout keep probability in (0, 1]."""
+    """A dropout keep probability in (0, 1] (the rule of :class:`bpcore.dropout.Dropout`)."""
+    from .dropout import keep_probability
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and 0 < value <= 1):
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
-    return value
+        return keep_probability(float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive_float(text: str) -> float:

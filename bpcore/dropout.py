@@ -20,12 +20,12 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from .checks import as_float_array, check_finite
+from .checks import float_array
 from .layers import Layer
 from .node import Node
 
 
-def _keep_probability(p: object) -> float:
+def keep_probability(p: object) -> float:
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"the keep probability p must be a number, got {type(p).__name__}")
     p = float(p)
@@ -46,7 +46,7 @@ class Dropout(Node):
     formula = r"y = x \odot r / p,\ r \sim \mathrm{Bernoulli}(p)"
 
     def __init__(self, p: float = 0.5, seed: int = 0, training: bool = True) -> None:
-        self.p = _keep_probability(p)
+        self.p = keep_probability(p)
         self.rng = np.random.default_rng(seed)
         self.training = training
 
@@ -59,11 +59,7 @@ class Dropout(Node):
         return keep.astype(dtype) / np.asarray(self.p, dtype=dtype)
 
     def forward(self, x):
-        if not (isinstance(x, np.ndarray) and x.dtype in (np.float64, np.float32)):
-            x = as_float_array(x, "x")
-        else:
-            check_finite(x, "x")
-        return self._forward(x)
+        return self._forward(float_array(x, "x"))
 
     def _forward(self, x):
         if not self.training:
@@ -75,10 +71,10 @@ class Dropout(Node):
     def backward(self, dy):
         if not hasattr(self, "mask"):
             raise RuntimeError("Dropout.backward called before forward")
-        return (self._backward(dy),)
+        return self._backward(dy)
 
     def _backward(self, dy, need_dx: bool = True):
-        return dy if self.mask is None else dy * self.mask
+        return (dy if self.mask is None else dy * self.mask,)
 
     def symbolic(self, x):
         """The same forward for SymPy, with the mask the next numeric forward would draw."""
@@ -109,15 +105,3 @@ class DropoutLayer(Layer):
 
     def __repr__(self) -> str:
         return f"DropoutLayer(p={self.node.p:g})"
-
-    def forward(self, x):
-        return self.node.forward(x)
-
-    def backward(self, dy):
-        return self.node.backward(dy)[0]
-
-    def _forward(self, x):
-        return self.node._forward(x)
-
-    def _backward(self, dy, need_dx: bool = True):
-        return self.node._backward(dy)

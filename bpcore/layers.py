@@ -31,19 +31,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .activations import ReLU, Sigmoid, Tanh, sigmoid_array
-from .checks import ShapeError, as_float_array, check_finite
+from .checks import ShapeError, float_array
 from .node import Node
-
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
-
-
-def _as_float(x: object, name: str) -> np.ndarray:
-    """A float32/float64 array is kept as it is (after a finiteness check); anything else
-    becomes float64 through :func:`~bpcore.checks.as_float_array`."""
-    if isinstance(x, np.ndarray) and x.dtype in _FLOATS:
-        check_finite(x, name)
-        return x
-    return as_float_array(x, name)
 
 
 def _check_affine_inputs(a_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
@@ -82,7 +71,7 @@ class Affine(Node):
     n_grad = 3
 
     def forward(self, a_prev, W, b):
-        a_prev, W, b = _as_float(a_prev, "a_prev"), _as_float(W, "W"), _as_float(b, "b")
+        a_prev, W, b = float_array(a_prev, "a_prev"), float_array(W, "W"), float_array(b, "b")
         _check_affine_inputs(a_prev, W, b)
         self.a_prev, self.W = a_prev, W
         z = W @ a_prev
@@ -92,7 +81,7 @@ class Affine(Node):
     def backward(self, dz):
         if not hasattr(self, "a_prev"):
             raise RuntimeError("Affine.backward called before forward")
-        dz = _as_float(dz, "dz")
+        dz = float_array(dz, "dz")
         expected = (self.W.shape[0], self.a_prev.shape[1])
         if dz.shape != expected:
             raise ShapeError(f"dz has shape {dz.shape}, expected {expected} (the shape of z)")
@@ -194,14 +183,14 @@ class LayerBlock(Node):
 
     # public, checked
     def forward(self, a_prev, W, b):
-        a_prev, W, b = _as_float(a_prev, "a_prev"), _as_float(W, "W"), _as_float(b, "b")
+        a_prev, W, b = float_array(a_prev, "a_prev"), float_array(W, "W"), float_array(b, "b")
         _check_affine_inputs(a_prev, W, b)
         return self._forward(a_prev, W, b)
 
     def backward(self, da):
         if not hasattr(self, "a"):
             raise RuntimeError("LayerBlock.backward called before forward")
-        da = _as_float(da, "da")
+        da = float_array(da, "da")
         if da.shape != self.a.shape:
             raise ShapeError(f"da has shape {da.shape}, expected {self.a.shape} "
                              "(the shape of the block's output a)")
@@ -253,10 +242,17 @@ class Layer:
     ``training`` is True in train mode (the default) and False after :meth:`eval`; layers with
     state, such as batch norm's running averages or dropout's mask, behave differently in the
     two modes. ``_forward`` and ``_backward`` are the unchecked versions a network calls.
+
+    Most layers are a verified node whose extra inputs are the parameters: set ``node`` and
+    ``params`` (in the node's input order) and the methods below compute exactly what the node
+    computes -- ``node.forward(x, *params)``, and ``node.backward`` splits into
+    :math:`\partial L/\partial x` and the parameter gradients.
     """
 
     #: Prefix of this kind of layer's name in a network ("dense" -> "dense1", "dense2", ...).
     kind: str = "layer"
+    #: The node the layer computes with (None for a layer that computes on its own).
+    node: Node | None = None
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -265,25 +261,29 @@ class Layer:
 
     def train(self, mode: bool = True) -> Layer:
         self.training = bool(mode)
-        node = getattr(self, "node", None)  # a layer built on a node with a mode passes it on
-        if node is not None and hasattr(node, "training"):
-            node.training = self.training
+        if hasattr(self.node, "training"):  # a node with a mode follows its layer
+            self.node.training = self.training
         return self
 
     def eval(self) -> Layer:
         return self.train(False)
 
     def forward(self, x):
-        raise NotImplementedError
+        return self.node.forward(x, *self.params.values())
 
     def backward(self, dout):
-        raise NotImplementedError
+        return self._keep_grads(self.node.backward(dout))
 
     def _forward(self, x):
-        return self.forward(x)
+        return self.node._forward(x, *self.params.values())
 
     def _backward(self, dout, need_dx: bool = True):
-        return self.backward(dout)
+        return self._keep_grads(self.node._backward(dout, need_dx))
+
+    def _keep_grads(self, grads: tuple):
+        dx, *dparams = grads
+        self.grads = dict(zip(self.params, dparams))
+        return dx
 
 
 class Dense(Layer):
@@ -297,27 +297,22 @@ class Dense(Layer):
 
     def __init__(self, W: np.ndarray, b: np.ndarray, activation: str | Node = "relu") -> None:
         super().__init__()
-        W, b = _as_float(W, "W"), _as_float(b, "b")
+        W, b = float_array(W, "W"), float_array(b, "b")
         if W.ndim != 2 or b.shape != (W.shape[0], 1):
             raise ShapeError(f"W has shape {W.shape} and b {b.shape}: expected W (n_out, n_in) "
                              f"and b (n_out, 1)")
-        self.block = LayerBlock(activation)
+        self.node = self.block = LayerBlock(activation)  # "block" in chapter 5's words
         self.params = {"W": W, "b": b}
 
     def __repr__(self) -> str:
         n_out, n_in = self.params["W"].shape
         return f"Dense({n_in} -> {n_out}, activation={self.block.activation_name!r})"
 
-    def forward(self, a_prev):
-        return self.block.forward(a_prev, self.params["W"], self.params["b"])
-
-    def backward(self, da):
-        da_prev, dW, db = self.block.backward(da)
-        self.grads = {"W": dW, "b": db}
-        return da_prev
-
+    # The training loop's path, spelled out for this layer only: it runs for every dense layer
+    # at every step, where the generic unpacking of Layer costs a few percent of a small step.
     def _forward(self, a_prev):
-        return self.block._forward(a_prev, self.params["W"], self.params["b"])
+        p = self.params
+        return self.block._forward(a_prev, p["W"], p["b"])
 
     def _backward(self, da, need_dx: bool = True):
         da_prev, dW, db = self.block._backward(da, need_dx)
@@ -341,12 +336,12 @@ class Activation(Layer):
         return f"Activation({self.name!r})"
 
     def forward(self, z):
-        self.z = _as_float(z, "z")
+        self.z = float_array(z, "z")
         self.a = self._g(self.z)
         return self.a
 
     def backward(self, da):
-        da = _as_float(da, "da")
+        da = float_array(da, "da")
         if da.shape != self.a.shape:
             raise ShapeError(f"da has shape {da.shape}, expected {self.a.shape}")
         return self._dg(da, self.z, self.a)

@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from .checks import ShapeError, as_float_array, check_finite, positive_int
+from .checks import FLOATS, ShapeError, as_float_array, check_finite, positive_int
 from .node import Node, elementwise
 from .value import Value, apply
 
@@ -38,16 +38,13 @@ ONE_HOT_TOL = 1e-6
 
 
 # -- validation -----------------------------------------------------------------------------
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
-
-
 def check_logits(z: object, name: str = "z") -> np.ndarray:
     """``z`` as a finite float array of shape ``(K,)`` or ``(K, m)`` with K, m >= 1.
 
     float64 and float32 arrays are kept as they are (a float32 network stays float32);
     anything else becomes float64.
     """
-    arr = z if isinstance(z, np.ndarray) and z.dtype in _FLOATS else as_float_array(z, name)
+    arr = z if isinstance(z, np.ndarray) and z.dtype in FLOATS else as_float_array(z, name)
     if arr.ndim not in (1, 2):
         raise ShapeError(f"{name} has shape {arr.shape}, expected (K,) for one example or "
                          "(K, m) for m examples as columns")
@@ -278,8 +275,8 @@ def mse_loss(a: object, t: object) -> float:
 
 
 def _check_mse(a: object, t: object) -> tuple[np.ndarray, np.ndarray, int]:
-    a = a if isinstance(a, np.ndarray) and a.dtype in _FLOATS else as_float_array(a, "a")
-    t = t if isinstance(t, np.ndarray) and t.dtype in _FLOATS else as_float_array(t, "t")
+    a = a if isinstance(a, np.ndarray) and a.dtype in FLOATS else as_float_array(a, "a")
+    t = t if isinstance(t, np.ndarray) and t.dtype in FLOATS else as_float_array(t, "t")
     if a.ndim not in (1, 2):
         raise ShapeError(f"a has shape {a.shape}, expected (n,) or (n, m)")
     if a.shape != t.shape:

@@ -23,14 +23,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .batchnorm import BatchNormLayer
-from .checks import ShapeError, check_finite, positive_int
+from .checks import FLOATS, ShapeError, check_finite, positive_int
 from .dropout import DropoutLayer
 from .init import initialise
 from .layers import _KERNELS, Activation, Dense, Layer
 from .losses import MSE, SoftmaxWithLoss, check_labels
 from .node import Node
-
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 class Parameters(dict):
@@ -232,7 +230,7 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     if activation not in _KERNELS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_KERNELS)}")
     dtype = np.dtype(dtype)
-    if dtype not in _FLOATS:
+    if dtype not in FLOATS:
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")
     pairs = initialise(sizes, init, np.random.default_rng(seed), dtype)
     layers: list[Layer] = []

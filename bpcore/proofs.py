@@ -546,8 +546,9 @@ class Proof:
         return "\n".join(lines)
 
 
-class _OutOfTime(Exception):
-    pass
+class _OutOfTime(BaseException):
+    """The time limit's alarm. A BaseException, so that no ``except Exception`` inside SymPy
+    (there are some) can swallow it and let a stopped proof carry on."""
 
 
 @contextmanager

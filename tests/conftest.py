@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,37 @@ def built_book(tmp_path_factory):
     return proc.returncode, log, out / "_build" / "html"
 
 
+#: Headless Chromium as the browser checks start it: no window, no calls home of its own.
+HEADLESS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+]
+
+
+@pytest.fixture
+def warnings_are_errors():
+    """Any warning inside the test is an error (a stray RuntimeWarning is a silent NaN's
+    first sign)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
 @pytest.fixture(scope="session")
-def chromium():
+def chromium() -> list[str]:
+    """The command that starts headless Chromium: the executable and :data:`HEADLESS` (each
+    test adds its own network rules and arguments)."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
         exe = shutil.which(name)
         if exe:
-            return exe
+            return [exe, *HEADLESS]
     message = "headless Chromium not found: apt-get install -y chromium"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " (CI=true: not skipping)")

@@ -7,7 +7,6 @@ Gradients are checked elsewhere for every node (test_contract.py, test_propertie
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 import pytest
@@ -16,12 +15,7 @@ import bpcore as bp
 from bpcore import ShapeError
 from bpcore.verification import network_error
 
-
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("warnings_are_errors")  # see conftest.py
 
 
 # -- batch norm ---------------------------------------------------------------------------------
@@ -206,4 +200,4 @@ def test_cli_trains_with_batch_norm_and_dropout(capsys):
     assert "batch norm" in out and "dropout p = 0.9" in out and "test accuracy" in out
     with pytest.raises(SystemExit):
         cli.main(["train", "--dropout", "0"])
-    assert "must be in (0, 1], got 0" in capsys.readouterr().err
+    assert "keep probability p must be in (0, 1], got 0.0" in capsys.readouterr().err

@@ -28,17 +28,9 @@ REQUIRED_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
 # Pages whose text contains math, so MathJax must have rendered something there.
 MATH_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    # No network at all: every host name fails to resolve, every proxied request is refused.
+# Added to the headless flags (conftest.py): no network at all. Every host name fails to
+# resolve, every proxied request is refused.
+OFFLINE = [
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--proxy-server=127.0.0.1:9",
     "--virtual-time-budget=15000",
@@ -229,9 +221,9 @@ def test_images_are_local_pngs(built_book, page):
 # --------------------------------------------------------------------------- browser
 
 
-def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+def run_chromium(chromium: list[str], profile: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        [*chromium, *OFFLINE, f"--user-data-dir={profile}", *args],
         capture_output=True,
         text=True,
         timeout=180,

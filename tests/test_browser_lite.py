@@ -32,16 +32,8 @@ CHAPTER_PAGE = "book/ch1_computation_graph.html"
 KERNEL_TIMEOUT = 180  # s: Pyodide, numpy and IPython load from the local server
 RUN_TIMEOUT = 300  # s: every cell of chapter 1 (sympy derivations, matplotlib figures)
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
+# Added to the headless flags (conftest.py).
+LITE_FLAGS = [
     # Chromium's own calls home (time, updates, sign-in, autofill, hints), which would reach
     # the trap proxy and hide what the page asks for
     "--disable-client-side-phishing-detection",
@@ -138,9 +130,9 @@ class TrapProxy:
 class Browser:
     """Headless Chromium with one page, driven over the DevTools protocol."""
 
-    def __init__(self, chromium: str, profile: Path, proxy_port: int):
+    def __init__(self, chromium: list[str], profile: Path, proxy_port: int):
         self.proc = subprocess.Popen(
-            [chromium, *CHROMIUM_FLAGS, f"--proxy-server=http://127.0.0.1:{proxy_port}",
+            [*chromium, *LITE_FLAGS, f"--proxy-server=http://127.0.0.1:{proxy_port}",
              f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         port_file = profile / "DevToolsActivePort"
@@ -265,7 +257,7 @@ def run_all_cells(browser: Browser, url: str, notebook: str) -> dict:
             "run_seconds": time.monotonic() - started}
 
 
-def run_chapter_in_lite(html: Path, chromium: str, profile: Path) -> dict:
+def run_chapter_in_lite(html: Path, chromium: list[str], profile: Path) -> dict:
     """Open chapter 1 in JupyterLite from its page's link, run it, edit and re-run a cell."""
     trap = TrapProxy()
     served: list[str] = []

@@ -6,8 +6,6 @@ comments, not computed by the code under test).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -15,12 +13,7 @@ import bpcore as bp
 from bpcore import Value
 from bpcore.value import apply
 
-
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+pytestmark = pytest.mark.usefixtures("warnings_are_errors")  # see conftest.py
 
 
 def test_power_zero_at_zero_has_gradient_zero():

@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import bpcore as bp
-from bpcore.data import load_digits_split
+from bpcore.nn.data import load_digits_split
 
 
 def step_timer(net, X, y, batch: int, steps: int, rng):

@@ -45,9 +45,9 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-from bpcore.data import load_digits_split, minibatches  # noqa: E402
-from bpcore.network import MLP  # noqa: E402
-from bpcore.optim import SGD  # noqa: E402
+from bpcore.nn.data import load_digits_split, minibatches  # noqa: E402
+from bpcore.nn.network import MLP  # noqa: E402
+from bpcore.nn.optim import SGD  # noqa: E402
 
 try:
     import torch

@@ -1,63 +1,113 @@
 """bpcore: the small backprop library behind the book *Backprop, verified*.
 
-Nodes (forward, backward and a SymPy form side by side), a define-by-run graph of Values,
-layers and networks made of them, finite-difference gradient checks, symbolic verification,
-and graph drawing. One contract everywhere: ``backward(dout)`` takes dL/d(output) and returns
-dL/d(input).
+One contract everywhere: ``backward(dout)`` takes dL/d(output) and returns dL/d(input). The
+package is in four rooms, each importing only from the ones before it:
+
+* :mod:`bpcore.engine` — nodes, arithmetic, and Values that record a graph (chapters 1–3);
+* :mod:`bpcore.nn` — activations, losses, layers, batch norm, dropout, networks, training
+  (chapters 4–8);
+* :mod:`bpcore.witnesses` — finite differences, SymPy derivations and verification, proofs for
+  every size, and the suite behind ``bpcore verify``;
+* :mod:`bpcore.figures` — graph and layer figures (imported on its own: it needs matplotlib).
+
+:mod:`bpcore.checks` holds every input-validation rule. ``import bpcore as bp`` gives the names
+the book uses most, listed in ``__all__``.
 """
 
-from .activations import ReLU, Sigmoid, Tanh
-from .arith import (
+from .checks import ShapeError
+from .engine import (
     AddNode,
+    Elementwise,
     ExpNode,
     LogNode,
     MatMulNode,
     MulNode,
     NegNode,
+    Node,
     PowNode,
     ReciprocalNode,
     SumNode,
+    Value,
+    all_node_classes,
+    topological_order,
 )
-from .batchnorm import BatchNorm, BatchNormLayer
-from .checks import ShapeError
-from .data import load_digits_split, minibatches, split_validation
-from .dropout import Dropout, DropoutLayer
-from .gradcheck import bucket, gradcheck, numerical_gradient, rel_error, verdict
-from .init import initialise
-from .layers import Activation, Affine, Dense, Identity, Layer, LayerBlock
-from .losses import (
+from .nn import (
+    MLP,
     MSE,
+    SGD,
+    ActivationLayer,
+    Adam,
+    Affine,
+    BatchNorm,
+    BatchNormLayer,
     CrossEntropy,
+    Dense,
+    Dropout,
+    DropoutLayer,
+    History,
+    Identity,
+    Layer,
+    LayerBlock,
+    Momentum,
+    Network,
+    ReLU,
+    RMSprop,
+    Sigmoid,
     Softmax,
     SoftmaxWithLoss,
+    Tanh,
+    exp,
+    fit,
+    initialise,
+    load_digits_split,
+    log,
     log_softmax,
     logsumexp,
+    minibatches,
     mse_loss,
     one_hot,
+    relu,
+    sigmoid,
     softmax,
     softmax_cross_entropy,
     softmax_with_loss,
+    split_validation,
+    tanh,
 )
-from .network import MLP, Network
-from .node import Node, all_node_classes
-from .ops import exp, log, relu, sigmoid, tanh
-from .optim import SGD, Adam, Momentum, RMSprop
-from .symbolic import Derivation, backward_derivation, derive, equal, verify, verify_node
-from .train import History, fit
-from .value import Value, topological_order
+from .witnesses import (
+    Comparison,
+    Derivation,
+    Report,
+    backward_derivation,
+    bucket,
+    derive,
+    equal,
+    gradcheck,
+    latex,
+    network_gradcheck,
+    numerical_gradient,
+    rel_error,
+    verdict,
+    verify,
+    verify_node,
+)
 
 __all__ = [
-    "AddNode", "Derivation", "ExpNode", "LogNode", "MatMulNode", "MulNode", "NegNode", "Node",
-    "PowNode", "ReciprocalNode", "ShapeError", "SumNode", "Value", "all_node_classes",
-    "backward_derivation", "derive", "equal", "exp", "gradcheck", "log", "numerical_gradient",
-    "rel_error", "topological_order", "verify", "verify_node", "bucket", "verdict",
-    "ReLU", "Sigmoid", "Tanh", "relu", "sigmoid", "tanh",
-    "CrossEntropy", "MSE", "Softmax", "SoftmaxWithLoss", "log_softmax", "logsumexp", "mse_loss",
-    "one_hot", "softmax", "softmax_cross_entropy", "softmax_with_loss",
-    "Activation", "Affine", "BatchNorm", "BatchNormLayer", "Dense", "Dropout", "DropoutLayer",
-    "Identity", "Layer", "LayerBlock", "MLP", "Network",
-    "initialise",
-    "SGD", "Adam", "History", "Momentum", "RMSprop", "fit", "load_digits_split", "minibatches",
-    "split_validation",
+    # engine
+    "AddNode", "Elementwise", "ExpNode", "LogNode", "MatMulNode", "MulNode", "NegNode", "Node",
+    "PowNode", "ReciprocalNode", "SumNode", "Value", "all_node_classes", "topological_order",
+    # nn
+    "MLP", "MSE", "ActivationLayer", "Adam", "Affine", "BatchNorm", "BatchNormLayer",
+    "CrossEntropy", "Dense", "Dropout", "DropoutLayer", "History", "Identity", "Layer",
+    "LayerBlock", "Momentum", "Network", "RMSprop", "ReLU", "SGD", "Sigmoid", "Softmax",
+    "SoftmaxWithLoss", "Tanh", "exp", "fit", "initialise", "load_digits_split", "log",
+    "log_softmax", "logsumexp", "minibatches", "mse_loss", "one_hot", "relu", "sigmoid",
+    "softmax", "softmax_cross_entropy", "softmax_with_loss", "split_validation", "tanh",
+    # witnesses
+    "Comparison", "Derivation", "Report", "backward_derivation", "bucket", "derive", "equal",
+    "gradcheck", "latex", "network_gradcheck", "numerical_gradient", "rel_error", "verdict",
+    "verify", "verify_node",
+    # checks
+    "ShapeError",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -12,6 +12,10 @@ import math
 import sys
 
 from .checks import positive_int
+from .nn.activations import ACTIVATIONS
+
+#: Hidden-layer activations: every registered one but the identity (a linear network).
+HIDDEN_ACTIVATIONS = sorted(name for name in ACTIVATIONS if name != "identity")
 
 DEFAULT_HIDDEN = [64]
 DEFAULT_EPOCHS = 30
@@ -39,8 +43,8 @@ def positive_int_arg(text: str) -> int:
 
 
 def keep_probability_arg(text: str) -> float:
-    """A dropout keep probability in (0, 1] (the rule of :class:`bpcore.dropout.Dropout`)."""
-    from .dropout import keep_probability
+    """A dropout keep probability in (0, 1] (the rule of :class:`bpcore.nn.dropout.Dropout`)."""
+    from .nn.dropout import keep_probability
 
     try:
         return keep_probability(float(text))
@@ -62,7 +66,7 @@ def positive_float(text: str) -> float:
 # -- train -------------------------------------------------------------------------------
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
-    from .optim import OPTIMIZERS
+    from .nn.optim import OPTIMIZERS
 
     p = subparsers.add_parser(
         "train",
@@ -90,17 +94,17 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dropout", type=keep_probability_arg, default=None, metavar="P",
                    help="inverted dropout after each hidden activation, keeping each unit "
                         "with probability P in (0, 1] (chapter 7)")
-    p.add_argument("--activation", choices=["relu", "sigmoid", "tanh"], default="relu",
+    p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu",
                    help="hidden-layer activation (default relu)")
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     p.set_defaults(run=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from .data import load_digits_split
-    from .network import MLP
-    from .optim import make_optimizer
-    from .train import fit
+    from .nn.data import load_digits_split
+    from .nn.network import MLP
+    from .nn.optim import make_optimizer
+    from .nn.train import fit
 
     X_train, y_train, X_test, y_test = load_digits_split(seed=SPLIT_SEED)
     sizes = [X_train.shape[0], *args.hidden, 10]
@@ -126,7 +130,7 @@ def run_train(args: argparse.Namespace) -> int:
 # -- verify (the suite itself lives in bpcore/verification.py) ----------------------------
 
 def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
-    from .verification import DEFAULT_SEEDS
+    from .witnesses.suite import DEFAULT_SEEDS
 
     p = subparsers.add_parser(
         "verify",
@@ -144,14 +148,14 @@ def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Run the suite; exit code 0 if every row passed, 1 otherwise."""
-    from .verification import run_suite
+    from .witnesses.suite import run_suite
 
     report = run_suite(seeds=args.seeds)
     print(report.to_json() if args.json else report.table())
-    if not report.passed and not args.json:
+    if not report.ok and not args.json:
         print("verification FAILED: " + ", ".join(r.name for r in report.failures),
               file=sys.stderr)
-    return 0 if report.passed else 1
+    return 0 if report.ok else 1
 
 
 # -- the parser --------------------------------------------------------------------------

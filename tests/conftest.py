@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from doubles import Square
 
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
@@ -77,3 +78,10 @@ def chromium() -> list[str]:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " (CI=true: not skipping)")
     pytest.skip(message)
+
+
+@pytest.fixture
+def square_activation() -> type:
+    """The shared test double y = x² (tests/doubles.py), an elementwise node with the right
+    backward."""
+    return Square

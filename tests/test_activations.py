@@ -1,10 +1,10 @@
 """Sigmoid, Tanh and ReLU: backprop vs SymPy vs finite differences, extremes, dispatchers.
 
 Expected values come from formulas written here independently with the ``math`` module
-(``1/(1+math.exp(-x))`` on moderate inputs, exact limits at ±1000), never from the code under
-test. Gradient tolerance 1e-7 relative: float64 central differences with h = 1e-5 agree to
-about 1e-10 on these smooth functions (see bpcore.gradcheck), so 1e-7 leaves margin while a
-wrong local derivative (an error of order 1) fails by many orders of magnitude.
+(``1/(1+math.exp(-x))`` on moderate inputs, exact limits at ±1000), never from the code under test.
+Gradient tolerance 1e-7 relative: float64 central differences with h = 1e-5 agree to about 1e-10 on
+these smooth functions (see bpcore.witnesses.gradcheck), so 1e-7 leaves margin while a wrong local
+derivative (an error of order 1) fails by many orders of magnitude.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 
 import bpcore as bp
-from bpcore.activations import ReLU, Sigmoid, Tanh
+from bpcore.nn.activations import ReLU, Sigmoid, Tanh
 
 TOL = 1e-7
 NODES = [Sigmoid, Tanh, ReLU]
@@ -35,7 +35,7 @@ def test_examples_agree_three_ways(cls):
     assert any(isinstance(inputs[0], float) for _, inputs in examples)
     for node, inputs in examples:
         report = bp.verify_node(node, inputs)
-        assert report.passed, f"{cls.__name__} on shape {np.shape(inputs[0])}:\n{report}"
+        assert report.ok, f"{cls.__name__} on shape {np.shape(inputs[0])}:\n{report}"
 
 
 @pytest.mark.parametrize("x", [-8.0, -2.5, -0.3, 0.0, 0.7, 3.0, 9.5])
@@ -146,7 +146,7 @@ def test_dispatchers_on_every_kind_of_input():
     assert bp.equal(bp.sigmoid(x), 1 / (1 + sp.exp(-x)))
     assert bp.equal(bp.tanh(x), sp.tanh(x))
     assert bp.relu(x).subs(x, 3) == 3 and bp.relu(x).subs(x, -3) == 0
-    syms = bp.symbolic.symbols_like("a", (2,))
+    syms = bp.witnesses.symbols_like("a", (2,))
     out = bp.sigmoid(syms)
     assert isinstance(out, np.ndarray) and out.dtype == object and out.shape == (2,)
     assert bp.equal(out[1], 1 / (1 + sp.exp(-syms[1])))
@@ -167,7 +167,7 @@ def test_dispatchers_on_every_kind_of_input():
 def test_dispatchers_serve_verify():
     report = bp.verify(lambda a, b: bp.sigmoid(a * b) + bp.tanh(a) * bp.relu(b),
                        np.array([0.3, -1.1]), np.array([2.0, 0.6]), names=["a", "b"])
-    assert report.passed, report
+    assert report.ok, report
 
 
 def test_nodes_are_registered():

@@ -94,7 +94,7 @@ def test_backward_derivation_flags_a_wrong_backward():
             return (dout * 3.0 * self.x,)  # wrong: should be 2x
 
     x = Value(1.5, "x")
-    y = bp.value.apply(BadSquare(2.0), x)
+    y = bp.engine.apply(BadSquare(2.0), x)
     y.backward()
     notes = [note for _, _, note in bp.backward_derivation(y).steps]
     assert len(notes) == 1 and notes[0].endswith(": MISMATCH with backprop")

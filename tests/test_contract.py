@@ -7,9 +7,9 @@ node is put in the middle of a small graph -- scaled inputs before it, a nonline
 output after it (fan-out included) -- and the gradients that arrive at the leaves are compared
 with central differences of the whole graph.
 
-Tolerance 1e-7 relative: float64 central differences with h = 1e-5 agree with a correct
-gradient to 1e-8..1e-11 on these graphs (see bpcore.gradcheck), while any convention error is
-off by a factor such as m (relative error >= 0.5).
+Tolerance 1e-7 relative: float64 central differences with h = 1e-5 agree with a correct gradient to
+1e-8..1e-11 on these graphs (see bpcore.witnesses.gradcheck), while any convention error is off by a
+factor such as m (relative error >= 0.5).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import pytest
 
 import bpcore as bp
 from bpcore import Value
-from bpcore.value import apply
-from bpcore.verification import discover_nodes
+from bpcore.engine.value import apply
+from bpcore.witnesses.suite import discover_nodes
 
 TOL = 1e-7
 NODES = discover_nodes()
@@ -115,7 +115,7 @@ def test_verify_node_leaves_the_node_untouched():
     block.forward(a_prev, W, b)
     before = {k: np.copy(v) for k, v in vars(block).items() if isinstance(v, np.ndarray)}
     other = (rng.normal(size=(3, 4)), rng.normal(size=(2, 3)), rng.normal(size=(2, 1)))
-    assert bp.verify_node(block, other).passed
+    assert bp.verify_node(block, other).ok
     after = {k: v for k, v in vars(block).items() if isinstance(v, np.ndarray)}
     assert before.keys() == after.keys()
     for k in before:

@@ -21,16 +21,16 @@ from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
 import bpcore as bp  # noqa: E402
 from bpcore import ReciprocalNode, Value  # noqa: E402
-from bpcore.draw import (  # noqa: E402
+from bpcore.engine.value import apply  # noqa: E402
+from bpcore.figures import (  # noqa: E402
     COLUMN_PX,
-    GRAD_COLOUR,
     MIN_TEXT_PX,
     assert_legible,
     draw_blocks,
     draw_graph,
     legibility,
 )
-from bpcore.value import apply  # noqa: E402
+from bpcore.figures.legibility import GRAD_COLOUR  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

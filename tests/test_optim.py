@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bpcore.checks import ShapeError
-from bpcore.optim import SGD, Adam, Momentum, RMSprop, make_optimizer
+from bpcore.nn.optim import SGD, Adam, Momentum, RMSprop, make_optimizer
 
 CURVATURE = np.array([1.0, 4.0])
 TOL = 1e-12
@@ -119,7 +119,7 @@ def test_step_updates_in_place_and_keeps_state_per_key():
 @pytest.mark.parametrize("cls", [SGD, Momentum, RMSprop, Adam])
 @pytest.mark.parametrize("lr", [0.0, -0.1, float("nan"), float("inf")])
 def test_bad_learning_rate_is_refused(cls, lr):
-    with pytest.raises(ValueError, match="learning rate lr must be a positive"):
+    with pytest.raises(ValueError, match="learning rate lr must be a finite number > 0"):
         cls(lr)
 
 

@@ -1,7 +1,7 @@
-"""Proofs for symbolic sizes (bpcore.proofs): every registered proof holds, each assumption is
-used, planted wrong formulas fail, the claimed formulas are the ones the code computes, and every
-proof's display fits the book's text column (checked without a browser, by a width estimate
-calibrated against widths measured in Chromium)."""
+"""Proofs for symbolic sizes (bpcore.witnesses.proofs): every registered proof holds, each
+assumption is used, planted wrong formulas fail, the claimed formulas are the ones the code
+computes, and every proof's display fits the book's text column (checked without a browser, by a
+width estimate calibrated against widths measured in Chromium)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ import pytest
 import sympy as sp
 
 import bpcore
-from bpcore import proofs
-from bpcore.gradcheck import numerical_gradient, rel_error
-from bpcore.proofs import (
-    PROOFS,
+from bpcore.witnesses.gradcheck import numerical_gradient
+from bpcore.witnesses.proofs import (
     Proof,
     add_proof,
     affine_proof,
@@ -32,11 +30,21 @@ from bpcore.proofs import (
     pow_proof,
     prove,
     prove_all,
+    registry,
     relu_proof,
     softmax_proof,
     softmax_with_loss_proof,
     sum_proof,
+    sums,
+    texwidth,
 )
+from bpcore.witnesses.proofs import batchnorm as bn_proofs
+from bpcore.witnesses.proofs import elementwise as ew_proofs
+from bpcore.witnesses.proofs import losses as loss_proofs
+from bpcore.witnesses.proofs import matrices as matrix_proofs
+from bpcore.witnesses.proofs import proof as proof_mod
+from bpcore.witnesses.report import rel_error
+from bpcore.witnesses.suite import discover_nodes
 
 #: Registered proofs that SymPy cannot finish, with the reason. None at present: every node,
 #: batch norm included, is proved for symbolic sizes.
@@ -51,15 +59,14 @@ def all_proofs() -> dict[str, Proof]:
 
 
 # -- every registered proof holds -------------------------------------------------------------
-_KNOWN_NODES = {"SoftmaxWithLoss", "Softmax", "CrossEntropy", "MSE", "Affine", "LayerBlock",
-                "Sigmoid", "Tanh", "ReLU", "Identity", "AddNode", "MulNode", "NegNode",
-                "PowNode", "ReciprocalNode", "ExpNode", "LogNode", "MatMulNode", "SumNode",
-                "BatchNorm", "Dropout"}
+#: Every node of the package that has a proof, found from the package itself.
+PROOFS = registry()
+ELEMENTWISE = sorted(c.__name__ for c in discover_nodes() if issubclass(c, bpcore.Elementwise))
 
 
-def test_registry_covers_the_nodes():
-    assert _KNOWN_NODES == set(PROOFS)
-    assert _KNOWN_NODES <= {cls.__name__ for cls in bpcore.all_node_classes()}
+def test_every_node_of_the_package_has_a_proof():
+    assert set(PROOFS) == {cls.__name__ for cls in discover_nodes()}
+    assert {"Sigmoid", "SoftmaxWithLoss", "BatchNorm", "LayerBlock"} <= set(PROOFS)
 
 
 @pytest.mark.parametrize("name", sorted(PROOFS))
@@ -145,7 +152,7 @@ def test_softmax_with_loss_without_targets_summing_to_one():
     _fails(p)
     assert not any("t_{ji} = 1" in a for a in p.assumptions)
     # Without the assumption the true derivative keeps the sum of the targets:
-    total = sp.Sum(proofs.T[proofs.j, proofs.i], (proofs.j, 1, proofs.K))
+    total = sp.Sum(sums.T[sums.j, sums.i], (sums.j, 1, sums.K))
     honest = softmax_with_loss_proof(claim=lambda y, t, m: (y * total - t) / m,
                                      targets_sum_to_one=False)
     assert honest.proved, honest.reason
@@ -173,7 +180,7 @@ def test_matmul_missing_transpose():
 def test_layer_block_old_per_example_convention_is_not_the_true_gradient():
     def old(W, A, G, dg, one):
         dz = sp.hadamard_product(G, dg)
-        return W.T @ dz, dz @ A.T / proofs.m, dz @ one / proofs.m
+        return W.T @ dz, dz @ A.T / sums.m, dz @ one / sums.m
 
     _fails(layer_block_proof(claim=old))
 
@@ -343,7 +350,7 @@ CALIBRATION = [
 
 def _row_em(row: str) -> float:
     lhs, _, rhs = row.partition("&")
-    return proofs._em(lhs) + proofs._em(rhs)
+    return texwidth._em(lhs) + texwidth._em(rhs)
 
 
 @pytest.mark.parametrize("row, px", CALIBRATION)
@@ -353,18 +360,19 @@ def test_width_estimate_is_calibrated(row, px):
 
 
 def test_width_budget_fits_the_column():
-    assert proofs.WIDTH_EM * EM_PX / LOW <= COLUMN_PX
-    assert proofs.LHS_EM < proofs.WIDTH_EM / 2
+    assert texwidth.WIDTH_EM * EM_PX / LOW <= COLUMN_PX
+    assert texwidth.LHS_EM < texwidth.WIDTH_EM / 2
 
 
 @pytest.mark.parametrize("name", sorted(PROOFS))
 def test_proof_display_fits_the_column(all_proofs, name):
     rows = all_proofs[name].rows()
-    lefts = [proofs._em(lhs) for lhs, _ in rows]
-    rights = [proofs._em(rhs) for _, rhs in rows]
+    lefts = [texwidth._em(lhs) for lhs, _ in rows]
+    rights = [texwidth._em(rhs) for _, rhs in rows]
     # an aligned block is as wide as its widest left cell plus its widest right cell
-    assert max(lefts) <= proofs.LHS_EM, max(rows, key=lambda r: proofs._em(r[0]))
-    assert max(lefts) + max(rights) <= proofs.WIDTH_EM, max(rows, key=lambda r: proofs._em(r[1]))
+    assert max(lefts) <= texwidth.LHS_EM, max(rows, key=lambda r: texwidth._em(r[0]))
+    widest = max(rows, key=lambda r: texwidth._em(r[1]))
+    assert max(lefts) + max(rights) <= texwidth.WIDTH_EM, widest
     tex = all_proofs[name]._repr_latex_()
     assert "&&" not in tex  # no column of notes to the right
     assert tex.count(r"\begin{cases}") == tex.count(r"\end{cases}")
@@ -373,8 +381,8 @@ def test_proof_display_fits_the_column(all_proofs, name):
 
 
 def test_a_wide_row_would_be_caught():
-    wide = proofs.Proof(node="Wide", claim="", claims=[("y", "x + " * 60 + "x")])
-    assert proofs._em(wide.rows()[1][1]) > proofs.WIDTH_EM  # a string claim is shown as given
+    wide = proof_mod.Proof(node="Wide", claim="", claims=[("y", "x + " * 60 + "x")])
+    assert texwidth._em(wide.rows()[1][1]) > texwidth.WIDTH_EM  # a string claim is shown as given
 
 
 @pytest.mark.parametrize("name, n", [("Affine", 3), ("MatMulNode", 2), ("LayerBlock", 3),
@@ -405,41 +413,41 @@ def test_display_shows_every_step(all_proofs, name):
     tex = p._repr_latex_()
     needles = [rf"\textbf{{{name}}}"]
     for lhs, rhs in p.claims:
-        needles += [f"{lhs} &= "] + rhs.split(proofs._BREAK)
+        needles += [f"{lhs} &= "] + rhs.split(texwidth._BREAK)
     for lhs, rhs, note in p.steps.steps:
-        needles += [f"{lhs} &= "] + rhs.split(proofs._BREAK)
-        needles += proofs._text(note)[6:-1].split()  # the note's words, wrapped or not
+        needles += [f"{lhs} &= "] + rhs.split(texwidth._BREAK)
+        needles += texwidth._text(note)[6:-1].split()  # the note's words, wrapped or not
     for n, fact in enumerate(p.assumptions, 1):
         needles += [rf"\text{{(A{n})}}"] + re.findall(r"\w+", fact)
     needles += p.verdict().split()
     _in_order(tex.replace("\u00a0", " "), needles)
     # the plain repr keeps every step on a line of its own, without the display's breaks
     text = repr(p)
-    assert proofs._BREAK not in text
+    assert texwidth._BREAK not in text
     for lhs, rhs, _ in p.steps.steps:
-        assert f"  {lhs} = {proofs._one_line(rhs)}" in text
+        assert f"  {lhs} = {texwidth._one_line(rhs)}" in text
     assert f"{p.seconds}" not in text and f"{p.seconds}" not in tex
 
 
 def test_long_sums_are_split_at_their_signs():
     x = sp.symbols("x1:30")
-    tex = proofs._lines(sp.Add(*x))
-    lines = tex.split(proofs._BREAK)
+    tex = texwidth._lines(sp.Add(*x))
+    lines = tex.split(texwidth._BREAK)
     assert len(lines) > 1
     assert all(line.startswith("+ ") for line in lines[1:])
     assert " ".join(lines).replace(" ", "") == sp.latex(sp.Add(*x)).replace(" ", "")
-    assert all(proofs._em("= " + line) <= proofs.WIDTH_EM - proofs.LHS_EM for line in lines)
+    assert all(texwidth._em("= " + line) <= texwidth.WIDTH_EM - texwidth.LHS_EM for line in lines)
 
 
 def test_notes_and_assumptions_wrap_within_the_room():
     note = "sympy.diff, KroneckerDelta summed out (1 ≤ k ≤ N) " * 3
-    lines = proofs._wrap_words(note, 15.0)
-    assert len(lines) > 3 and all(proofs._text_em(line) <= 15.0 for line in lines)
+    lines = texwidth._wrap_words(note, 15.0)
+    assert len(lines) > 3 and all(texwidth._text_em(line) <= 15.0 for line in lines)
     assert " ".join(lines).replace("\u00a0", " ").split() == note.split()
     assert any("1\u00a0≤\u00a0k\u00a0≤\u00a0N" in line for line in lines)  # kept together
-    fact = proofs._chain()
-    lines = proofs._wrap_tex(fact, 12.0)
-    assert len(lines) > 1 and all(proofs._em(line) <= 12.0 for line in lines)
+    fact = sums._chain()
+    lines = texwidth._wrap_tex(fact, 12.0)
+    assert len(lines) > 1 and all(texwidth._em(line) <= 12.0 for line in lines)
     assert re.sub(r"\s|\\text\{|\}", "", "".join(lines)) == re.sub(r"\s|\\text\{|\}", "", fact)
 
 
@@ -448,7 +456,7 @@ def test_nested_cases_flattened_for_display_only():
     nested = sp.Piecewise((sp.Piecewise((t, i_ <= m_), (0, True)), k_ <= K_),
                           (sp.Piecewise((sp.Piecewise((2 * t, i_ <= m_), (0, True)), k_ <= K_),
                                         (0, True)), True))
-    flat = proofs._flat_cases(nested)
+    flat = proof_mod._flat_cases(nested)
     assert not any(isinstance(v, sp.Piecewise) for v, _ in flat.args)
     assert len(flat.args) == 2  # t where both hold, else 0 (the 2t branch is never reached)
     for values in [(3, 2, 1, 1), (3, 2, 4, 1), (3, 2, 1, 5), (3, 2, 4, 5)]:
@@ -465,18 +473,18 @@ def test_batch_norm_abbreviations_are_display_only(all_proofs):
     assert r"\sqrt{\epsilon + \frac" not in tex and r"\hat{x}" in tex
     # ... and each abbreviated expression is the expression itself: expanding the names back
     # gives what the proof checked (SymPy, the same test of equality the proof uses)
-    mu, std, xhat = proofs._bn_forward()
+    mu, std, xhat = bn_proofs._bn_forward()
     gamma, beta = sp.symbols("gamma beta", real=True)
-    G_, X_ = proofs._BN_G, proofs._BN_X
-    J = sp.Sum(G_[proofs.i] * (gamma * xhat(proofs.i) + beta), (proofs.i, 1, proofs.m))
-    d = proofs._in_range(proofs._sum_out(sp.diff(J, X_[proofs.k])), proofs.k <= proofs.m)
-    claimed = proofs.batch_norm_backward(xhat, lambda s: G_[s], proofs.k, proofs.m, gamma, std,
-                                         lambda f: sp.Sum(f(proofs.j), (proofs.j, 1, proofs.m)))
+    G_, X_ = bn_proofs._BN_G, bn_proofs._BN_X
+    J = sp.Sum(G_[sums.i] * (gamma * xhat(sums.i) + beta), (sums.i, 1, sums.m))
+    d = sums._in_range(sums._sum_out(sp.diff(J, X_[sums.k])), sums.k <= sums.m)
+    claimed = bn_proofs.batch_norm_backward(xhat, lambda s: G_[s], sums.k, sums.m, gamma, std,
+                                         lambda f: sp.Sum(f(sums.j), (sums.j, 1, sums.m)))
     for e in (J, d, *claimed):  # (d beta = sum g has nothing to abbreviate)
-        short = proofs._bn_abbreviate(e)
-        assert proofs._is_zero(proofs._residue(proofs._bn_expand(short), e))
-    assert proofs._bn_abbreviate(d).free_symbols >= {proofs._STD}
-    assert not proofs._bn_abbreviate(d).has(proofs._EPS)
+        short = bn_proofs._bn_abbreviate(e)
+        assert sums._is_zero(sums._residue(bn_proofs._bn_expand(short), e))
+    assert bn_proofs._bn_abbreviate(d).free_symbols >= {bn_proofs._STD}
+    assert not bn_proofs._bn_abbreviate(d).has(bn_proofs._EPS)
 
 
 def test_tanh_claim_is_parenthesised(all_proofs):
@@ -491,14 +499,16 @@ def rng():
     return np.random.default_rng(RNG_SEED)
 
 
-@pytest.mark.parametrize("name", sorted(proofs.ELEMENTWISE_BACKWARD))
+@pytest.mark.parametrize("name", ELEMENTWISE)
 def test_elementwise_claim_matches_backward(rng, name):
+    # The proof reads the node's derivative with SymPy symbols; backward, with arrays. The two
+    # readings must be the same function (ReLU's, for one, has two spellings).
     node = getattr(bpcore, name)()
     x = np.abs(rng.normal(size=(3, 4))) + 0.5
     y = node.forward(x)
     dout = rng.normal(size=x.shape)
-    f = sp.lambdify((proofs.x_, proofs.y_), proofs.ELEMENTWISE_BACKWARD[name](proofs.x_,
-                                                                             proofs.y_))
+    claim = sp.sympify(node.derivative(sums.x_, sums.y_))
+    f = sp.lambdify((sums.x_, sums.y_), claim)
     assert np.allclose(node.backward(dout)[0], dout * f(x, y))
 
 
@@ -507,12 +517,12 @@ def test_relu_and_pow_claims_match_backward(rng):
     x[0, 0] = 0.0  # the convention: g'(0) = 0
     node = bpcore.ReLU()
     node.forward(x)
-    f = sp.lambdify(proofs.x_, proofs.relu_backward(proofs.x_, None))
+    f = sp.lambdify(sums.x_, ew_proofs.relu_backward(sums.x_, None))
     assert np.array_equal(node.backward(np.ones_like(x))[0], f(x) * np.ones_like(x))
     xp, c = np.abs(x) + 0.5, 1.5
     pnode = bpcore.PowNode(c)
     yp = pnode.forward(xp)
-    assert np.allclose(pnode.backward(np.ones_like(xp))[0], proofs.pow_backward(xp, yp, c))
+    assert np.allclose(pnode.backward(np.ones_like(xp))[0], ew_proofs.pow_backward(xp, yp, c))
 
 
 def test_loss_claims_match_backward(rng):
@@ -521,15 +531,15 @@ def test_loss_claims_match_backward(rng):
     t = bpcore.one_hot(rng.integers(0, K, size=m), K)
     node = bpcore.SoftmaxWithLoss()
     node.forward(z, t)
-    assert np.allclose(node.backward(1.0)[0], proofs.swl_backward(bpcore.softmax(z), t, m))
+    assert np.allclose(node.backward(1.0)[0], loss_proofs.swl_backward(bpcore.softmax(z), t, m))
     y = bpcore.softmax(z)
     ce = bpcore.CrossEntropy()
     ce.forward(y, t)
-    assert np.allclose(ce.backward(1.0)[0], proofs.ce_backward(y, t, m))
+    assert np.allclose(ce.backward(1.0)[0], loss_proofs.ce_backward(y, t, m))
     a = rng.normal(size=(K, m))
     mse = bpcore.MSE()
     mse.forward(a, t)
-    assert np.allclose(mse.backward(1.0)[0], proofs.mse_backward(a, t, m))
+    assert np.allclose(mse.backward(1.0)[0], loss_proofs.mse_backward(a, t, m))
 
 
 def test_softmax_claim_matches_backward(rng):
@@ -537,7 +547,7 @@ def test_softmax_claim_matches_backward(rng):
     node = bpcore.Softmax()
     y = node.forward(rng.normal(size=(K, m)))
     g = rng.normal(size=(K, m))
-    claimed = np.array([proofs.softmax_backward(lambda q: y[q], lambda q: g[q], r,
+    claimed = np.array([loss_proofs.softmax_backward(lambda q: y[q], lambda q: g[q], r,
                                                 lambda f: sum(f(q) for q in range(K)))
                         for r in range(K)])
     assert np.allclose(node.backward(g)[0], claimed)
@@ -549,11 +559,11 @@ def test_matrix_claims_match_backward(rng):
     one = np.ones((m, 1))
     node = bpcore.Affine()
     node.forward(A, W, b)
-    for got, want in zip(node.backward(D), proofs.affine_backward(W, A, D, one)):
+    for got, want in zip(node.backward(D), matrix_proofs.affine_backward(W, A, D, one)):
         assert np.allclose(got, want)
     mm = bpcore.MatMulNode()
     mm.forward(W, A)
-    for got, want in zip(mm.backward(D), proofs.matmul_backward(W, A, D)):
+    for got, want in zip(mm.backward(D), matrix_proofs.matmul_backward(W, A, D)):
         assert np.allclose(got, want)
 
 
@@ -564,7 +574,7 @@ def test_layer_block_claim_is_the_true_gradient(rng):
     W, A, b, G = (rng.normal(size=s) for s in [(n, p), (p, m), (n, 1), (n, m)])
     block = bpcore.LayerBlock("tanh")
     dg = 1 - np.tanh(W @ A + b) ** 2
-    claimed = proofs.layer_block_backward(W, A, G, dg, np.ones((m, 1)))
+    claimed = matrix_proofs.layer_block_backward(W, A, G, dg, np.ones((m, 1)))
 
     def J(A_, W_, b_):
         return float(np.sum(G * block.forward(A_, W_, b_)))
@@ -619,7 +629,7 @@ def test_batch_norm_claim_matches_backward_in_train_mode(rng):
     for f in range(n_feat):
         row_xhat, row_dy = xhat[f], dy[f]
         for q in range(m_):
-            want = proofs.batch_norm_backward(row_xhat.__getitem__, row_dy.__getitem__, q, m_,
+            want = bn_proofs.batch_norm_backward(row_xhat.__getitem__, row_dy.__getitem__, q, m_,
                                               gamma[f, 0], std[f], total)
             assert np.allclose((dx[f, q], dgamma[f, 0], dbeta[f, 0]), want)
 
@@ -640,6 +650,6 @@ def test_dropout_claim_matches_backward_in_train_mode(rng):
     r = node.mask * node.p  # the Bernoulli draw behind the cached mask M = r / p
     assert set(np.unique(np.round(r, 12))) <= {0.0, 1.0} and 0 < r.sum() < r.size
     assert np.allclose(y, x * r / node.p)  # the forward the proof differentiates
-    local = proofs.dropout_backward(x, y, r, node.p)
+    local = ew_proofs.dropout_backward(x, y, r, node.p)
     assert np.allclose(node.backward(dy)[0], dy * local)
 

@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import bpcore as bp
-from bpcore.gradcheck import numerical_gradient
-from bpcore.verification import discover_nodes
+from bpcore.witnesses.gradcheck import numerical_gradient
+from bpcore.witnesses.suite import discover_nodes
 
 TOL = 1e-7
 SETTINGS = settings(max_examples=120, deadline=None,

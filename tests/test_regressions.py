@@ -11,7 +11,7 @@ import pytest
 
 import bpcore as bp
 from bpcore import Value
-from bpcore.value import apply
+from bpcore.engine.value import apply
 
 pytestmark = pytest.mark.usefixtures("warnings_are_errors")  # see conftest.py
 
@@ -70,7 +70,7 @@ def test_mse_empty_message_names_the_empty_axis():
                          ids=lambda o: type(o).__name__)
 def test_learning_rate_is_checked_when_set_later(opt):
     # was accepted after construction
-    with pytest.raises(ValueError, match="learning rate lr must be a positive finite number"):
+    with pytest.raises(ValueError, match="learning rate lr must be a finite number > 0"):
         opt.lr = -0.1
     with pytest.raises(ValueError, match="got nan"):
         opt.lr = float("nan")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
-from bpcore import data
 from bpcore.checks import ShapeError
-from bpcore.data import load_digits_split, minibatches
-from bpcore.optim import SGD, Adam
-from bpcore.train import History, fit
+from bpcore.nn.data import load_digits_split, minibatches
+from bpcore.nn.optim import SGD, Adam
+from bpcore.nn.train import History, fit
 
 # -- minibatches ----------------------------------------------------------------------------
 
@@ -87,27 +84,6 @@ def test_load_digits_split_shapes_scaling_and_stratification():
 def test_load_digits_split_refuses_bad_test_size():
     with pytest.raises(ValueError, match="test_size"):
         load_digits_split(test_size=1.5)
-
-
-def test_packed_digits_give_the_same_split_without_scikit_learn(tmp_path, monkeypatch):
-    """The browser has no scikit-learn: the wheel the book serves carries the digits and the
-    chapters' split (pack_digits_split), and load_digits_split returns the very same arrays."""
-    with_sklearn = load_digits_split(test_size=0.25, seed=0)
-    packed = data.pack_digits_split(tmp_path / "digits_split.npz", test_size=0.25, seed=0)
-    assert packed.stat().st_size < 100_000
-    monkeypatch.setattr(data, "PACKED_DIGITS", packed)
-    for name in ("sklearn", "sklearn.datasets", "sklearn.model_selection"):
-        monkeypatch.setitem(sys.modules, name, None)  # import sklearn... raises ImportError
-    without = load_digits_split(test_size=0.25, seed=0)
-    for a, b in zip(with_sklearn, without):
-        assert a.dtype == b.dtype and a.flags.c_contiguous == b.flags.c_contiguous
-        np.testing.assert_array_equal(a, b)
-    # only the packed split is there: any other needs scikit-learn
-    with pytest.raises(ImportError, match="needs scikit-learn"):
-        load_digits_split(test_size=0.25, seed=1)
-    monkeypatch.setattr(data, "PACKED_DIGITS", tmp_path / "absent.npz")
-    with pytest.raises(ImportError, match="needs scikit-learn"):
-        load_digits_split(test_size=0.25, seed=0)
 
 
 # -- fit ---------------------------------------------------------------------------------------
@@ -186,7 +162,7 @@ def test_fit_without_validation_data_records_no_validation_accuracy():
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
     ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
-    ({"optimizer": "sgd"}, TypeError, "optimizer must be a bpcore.optim.Optimizer"),
+    ({"optimizer": "sgd"}, TypeError, "optimizer must be a bpcore.nn.optim.Optimizer"),
     ({"X_val": np.zeros((2, 3))}, ValueError, "give both X_val and y_val"),
 ])
 def test_fit_refuses_bad_arguments(kwargs, error, message):
@@ -216,8 +192,8 @@ def test_progress_bar_goes_to_stderr(capsys):
 
 
 def test_fit_trains_bpcores_mlp_with_every_optimizer():
-    from bpcore.network import MLP
-    from bpcore.optim import Momentum, RMSprop
+    from bpcore.nn.network import MLP
+    from bpcore.nn.optim import Momentum, RMSprop
 
     X, y = blobs(0)
     for opt in (SGD(0.1), Momentum(0.05), RMSprop(0.01), Adam(0.01)):
@@ -242,7 +218,7 @@ def test_fit_refuses_empty_or_mismatched_data():
 
 
 def test_split_validation_is_stratified_disjoint_and_repeatable():
-    from bpcore.data import split_validation
+    from bpcore.nn.data import split_validation
 
     X = np.arange(2 * 100, dtype=float).reshape(2, 100)  # column j holds j and 100 + j
     y = np.repeat(np.arange(4), 25)

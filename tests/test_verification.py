@@ -17,42 +17,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from doubles import SlightlyWrongSquare, Square
 
 import bpcore
-from bpcore import Node, cli, verification
-from bpcore.gradcheck import bucket
-from bpcore.verification import run_suite, verify_class
+from bpcore import Node, cli
+from bpcore.witnesses import suite as verification
+from bpcore.witnesses.report import Comparison, Report, bucket
+from bpcore.witnesses.suite import run_suite, verify_class
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- test doubles (registered = False keeps them out of the package's node list) ----
-class Square(Node):
-    registered = False
-    formula = "y = x^2"
-
-    def forward(self, x):
-        self.x = x
-        return x * x
-
-    def backward(self, dout):
-        return (dout * 2.0 * self.x,)
-
-    def symbolic(self, x):
-        return x**2
-
-    @classmethod
-    def examples(cls, rng):
-        return [(cls(), (float(rng.normal()),)), (cls(), (rng.normal(size=(2, 3)),))]
-
-
-class WrongSquare(Square):
-    registered = False
-
-    def backward(self, dout):
-        return (dout * 2.0 * self.x * 1.001,)  # off by 0.1 %: far above the 1e-7 tolerance
-
-
 class NoSymbolic(Square):
     registered = False
 
@@ -117,7 +93,7 @@ def test_discovery_finds_every_node_class_in_the_package():
     # the nodes the book's chapters rely on, by name: a rename must show up here
     assert {"AddNode", "MulNode", "ExpNode", "LogNode", "MatMulNode", "SumNode", "Sigmoid",
             "Tanh", "ReLU", "Softmax", "SoftmaxWithLoss", "MSE", "Affine", "LayerBlock"} <= names
-    assert Square not in discovered and WrongSquare not in discovered
+    assert Square not in discovered and SlightlyWrongSquare not in discovered
 
 
 def test_no_submodule_fails_to_import():
@@ -127,14 +103,14 @@ def test_no_submodule_fails_to_import():
 # -- pass and fail ----
 def test_a_correct_node_passes_with_tiny_errors():
     r = verify_class(Square, seeds=2)
-    assert r.passed and r.problem == ""
+    assert r.ok and r.problem == ""
     assert r.checks == 4 and r.shapes == ["()", "(2, 3)"]
     assert r.sym_vs_bp < 1e-12 and r.bp_vs_fd < 1e-8
 
 
 def test_a_wrong_backward_fails():
-    r = verify_class(WrongSquare, seeds=1)
-    assert not r.passed
+    r = verify_class(SlightlyWrongSquare, seeds=1)
+    assert not r.ok
     assert r.bp_vs_fd == pytest.approx(1e-3, rel=1e-3)  # the 0.1 % error, measured
     assert r.sym_vs_fd < 1e-8  # SymPy and finite differences still agree with each other
 
@@ -148,37 +124,39 @@ def test_a_wrong_backward_fails():
 ])
 def test_missing_parts_and_crashes_are_failures_not_skips(cls, problem):
     r = verify_class(cls, seeds=1)
-    assert not r.passed
+    assert not r.ok
     assert problem in r.problem
 
 
 def test_a_nan_gradient_fails():
     r = verify_class(NaNGradient, seeds=1)
-    assert not r.passed and math.isnan(r.bp_vs_fd)
+    assert not r.ok and math.isnan(r.bp_vs_fd)
 
 
 def test_suite_report_fails_if_any_row_fails_and_names_it():
-    report = run_suite(seeds=1, classes=[Square, WrongSquare, NoSymbolic])
-    assert not report.passed
-    assert [r.name for r in report.failures] == ["WrongSquare", "NoSymbolic"]
+    report = run_suite(seeds=1, classes=[Square, SlightlyWrongSquare, NoSymbolic])
+    assert not report.ok
+    assert [r.name for r in report.failures] == ["SlightlyWrongSquare", "NoSymbolic"]
     table = report.table()
     assert "FAIL: no symbolic form" in table and "2 failed" in table
     assert "**FAIL**" in report.markdown()
-    assert not run_suite(seeds=1, classes=[]).passed  # an empty suite proves nothing
+    assert not run_suite(seeds=1, classes=[]).ok  # an empty suite proves nothing
 
 
 def test_main_exits_non_zero_on_a_disagreement(monkeypatch, capsys):
-    monkeypatch.setattr(verification, "discover_nodes", lambda: [Square, WrongSquare])
+    monkeypatch.setattr(verification, "discover_nodes", lambda: [Square, SlightlyWrongSquare])
     monkeypatch.setattr(verification, "import_all_modules", lambda: [])
-    monkeypatch.setattr(verification, "verify_network", lambda *a, **k: None)
+    passing = verification.Row(Report("net", [Comparison("W1", "backprop = FD", 0.0)]),
+                               checks=1)
+    monkeypatch.setattr(verification, "verify_network", lambda *a, **k: passing)
     assert cli.main(["verify", "--seeds", "1"]) == 1
     captured = capsys.readouterr()
-    assert "WrongSquare" in captured.out and "FAIL" in captured.out
-    assert "verification FAILED: WrongSquare" in captured.err
+    assert "SlightlyWrongSquare" in captured.out and "FAIL" in captured.out
+    assert "verification FAILED: SlightlyWrongSquare" in captured.err
     assert cli.main(["verify", "--seeds", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] is False
-    assert [n["passed"] for n in data["nodes"]] == [True, False]
+    assert [n["passed"] for n in data["nodes"]] == [True, False, True]
 
 
 def test_bad_seeds_option_is_a_usage_error(capsys):
@@ -189,12 +167,12 @@ def test_bad_seeds_option_is_a_usage_error(capsys):
 
 
 def test_markdown_shows_bounds_for_passes_and_digits_for_failures():
-    a = run_suite(seeds=2, classes=[Square, WrongSquare]).markdown()
-    b = run_suite(seeds=2, classes=[Square, WrongSquare]).markdown()
+    a = run_suite(seeds=2, classes=[Square, SlightlyWrongSquare]).markdown()
+    b = run_suite(seeds=2, classes=[Square, SlightlyWrongSquare]).markdown()
     assert a == b
     square, wrong = [row for row in a.splitlines() if row.startswith("| `")]
     assert "`Square`" in square and square.count("< 1e-") == 3 and "pass" in square
-    # WrongSquare's backward is off by O(1): its digits are shown, they are not noise
+    # SlightlyWrongSquare's backward is off by O(1): its digits are shown, they are not noise
     assert "**FAIL**" in wrong and wrong.count("**0.") + wrong.count("**1") >= 2
 
 
@@ -247,5 +225,5 @@ class BackwardNotImplemented(Square):
 
 def test_a_missing_backward_is_not_mistaken_for_a_missing_symbolic_form():
     r = verify_class(BackwardNotImplemented, seeds=1)
-    assert not r.passed
+    assert not r.ok
     assert r.problem.startswith("NotImplementedError") and "(backward, line" in r.problem

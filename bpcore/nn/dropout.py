@@ -14,25 +14,19 @@ dropout is an elementwise multiplication by a constant.
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 import sympy as sp
 
-from .checks import float_array
+from ..checks import float_array, real_number, same_shape
+from ..engine.node import Node
 from .layers import Layer
-from .node import Node
 
 
 def keep_probability(p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"the keep probability p must be a number, got {type(p).__name__}")
-    p = float(p)
-    if not (math.isfinite(p) and 0.0 < p <= 1.0):
-        raise ValueError(f"the keep probability p must be in (0, 1], got {p} (p = 1 keeps "
-                         "every unit; p = 0 would keep none and divide by 0)")
-    return p
+    """p as a keep probability in (0, 1], or an error saying why (PyTorch's ``p`` is the
+    *drop* probability, 1 minus this one)."""
+    return real_number(p, "the keep probability p", low=0.0, high=1.0, low_open=True,
+                       why="p = 1 keeps every unit; p = 0 would keep none and divide by 0")
 
 
 class Dropout(Node):
@@ -62,6 +56,7 @@ class Dropout(Node):
         return self._forward(float_array(x, "x"))
 
     def _forward(self, x):
+        self.shape = np.shape(x)
         if not self.training:
             self.mask = None
             return x
@@ -71,6 +66,8 @@ class Dropout(Node):
     def backward(self, dy):
         if not hasattr(self, "mask"):
             raise RuntimeError("Dropout.backward called before forward")
+        dy = float_array(dy, "dy")
+        same_shape(dy, self.shape, "dy", "the shape of the output y")
         return self._backward(dy)
 
     def _backward(self, dy, need_dx: bool = True):

@@ -1,24 +1,20 @@
-"""SymPy as the third witness: derive gradients symbolically, show the steps, compare.
+r"""SymPy derivations as the chapters show them: steps a reader can follow.
 
-The same Python function serves three purposes. Called on :class:`~bpcore.value.Value`
-objects it records a graph for backprop; called on SymPy symbols (or numpy arrays of them)
-it builds the exact expression; called on floats it is the forward pass that finite
-differences perturb. :func:`verify` runs all three and reports the relative errors.
+:class:`Derivation` is a list of steps ``lhs = rhs  [note]`` that displays as aligned LaTeX in a
+notebook; :func:`derive` differentiates a function written with ordinary operators;
+:func:`backward_derivation` writes a recorded graph's backward pass edge by edge (upstream ×
+local = downstream), each local derivative from ``sympy.diff`` of the node's symbolic form and
+checked against what backprop computed; :func:`equal` asks SymPy whether two forms agree.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-
-from .checks import as_float_array
-from .gradcheck import DEFAULT_H, DEFAULT_TOL, numerical_gradient, rel_error, verdict
-from .node import Node
 
 
 # -- symbols -------------------------------------------------------------------------------
@@ -46,17 +42,6 @@ def _as_scalar_expr(out, dout):
     return sp.sympify(out)
 
 
-def _evaluate(exprs: list, syms: list, values: list) -> np.ndarray:
-    # lambdify renames symbols that are not Python identifiers (``W_{1,2}``) with one pass over
-    # the expressions per symbol, which dominates for matrix nodes; rename all in one pass.
-    safe = [sp.Symbol(f"_bp_s{i}", **s.assumptions0) for i, s in enumerate(syms)]
-    mapping = dict(zip(syms, safe))
-    exprs = [sp.sympify(e).xreplace(mapping) for e in exprs]
-    f = sp.lambdify(safe, exprs, modules="numpy")
-    return np.asarray(f(*values), dtype=np.float64)
-
-
-# -- the derivation object -------------------------------------------------------------------
 @dataclass
 class Derivation:
     """Steps of a derivation, shown as aligned LaTeX in a notebook and as text elsewhere.
@@ -126,139 +111,6 @@ def derive(f: Callable, *names: str, shapes: Sequence[tuple[int, ...]] | None = 
     return d, grads
 
 
-# -- verification -----------------------------------------------------------------------------
-@dataclass
-class Check:
-    """The three relative errors for one input."""
-
-    name: str
-    sym_vs_bp: float
-    bp_vs_fd: float
-    sym_vs_fd: float
-
-    @property
-    def worst(self) -> float:
-        # np.max, not max: a NaN error must come out as the worst (max() can skip it)
-        return float(np.max([self.sym_vs_bp, self.bp_vs_fd, self.sym_vs_fd]))
-
-
-@dataclass
-class VerificationReport:
-    """Symbolic, backprop and finite-difference gradients compared, input by input."""
-
-    checks: list[Check]
-    tol: float
-    symbolic: list = field(default_factory=list)
-    backprop: list = field(default_factory=list)
-    numeric: list = field(default_factory=list)
-
-    @property
-    def worst(self) -> float:
-        return float(np.max([c.worst for c in self.checks])) if self.checks else 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.worst <= self.tol
-
-    def __repr__(self) -> str:
-        # Verdicts, not error sizes: a passing error is rounding noise whose digits depend on
-        # the CPU (see bpcore.gradcheck.verdict). The numbers are in .checks.
-        rows = [f"{'input':<8}{'SymPy = backprop':>18}{'backprop = FD':>15}{'SymPy = FD':>12}"]
-        for c in self.checks:
-            rows.append(f"{c.name:<8}{verdict(c.sym_vs_bp, self.tol):>18}"
-                        f"{verdict(c.bp_vs_fd, self.tol):>15}{verdict(c.sym_vs_fd, self.tol):>12}")
-        summary = "all three agree" if self.passed else "they DISAGREE"
-        rows.append(f"{summary} (relative tolerance {self.tol:.0e})")
-        return "\n".join(rows)
-
-
-def _compare(names: list[str], syms: list, expr, values: list, backprop: list, numeric: list,
-             tol: float) -> VerificationReport:
-    """The three-way comparison shared by :func:`verify` and :func:`verify_node`.
-
-    ``expr`` is the scalar SymPy expression in the symbols ``syms``; its derivatives are
-    evaluated at ``values`` (one float array per input) and compared with the backprop and
-    finite-difference gradients.
-    """
-    flat_syms = [v for x in syms for v in _flat(x)]
-    flat_vals = [float(v) for a in values for v in np.asarray(a, dtype=float).reshape(-1)]
-    symbolic = [_evaluate([sp.diff(expr, v) for v in _flat(x)], flat_syms, flat_vals)
-                .reshape(np.shape(a)) for x, a in zip(syms, values)]
-    checks = [Check(n, rel_error(s, b), rel_error(b, d), rel_error(s, d))
-              for n, s, b, d in zip(names, symbolic, backprop, numeric)]
-    return VerificationReport(checks, tol, symbolic, backprop, numeric)
-
-
-def verify(f: Callable, *xs: object, names: Sequence[str] | None = None,
-           h: float = DEFAULT_H, tol: float = DEFAULT_TOL, seed: int = 0) -> VerificationReport:
-    """Differentiate ``f`` three ways at ``xs`` and compare.
-
-    ``f`` is written with operators and :mod:`bpcore.ops` functions so that it runs on Values
-    (backprop), on SymPy symbols (exact derivative) and on floats (finite differences). If it
-    returns an array, the scalar checked is ``sum(dout * f)`` with a fixed random ``dout``.
-    """
-    from .value import Value
-
-    arrays = [as_float_array(x, f"input {i}") for i, x in enumerate(xs)]
-    names = list(names) if names is not None else [f"x{i + 1}" for i in range(len(xs))]
-    plain = [float(a) if a.ndim == 0 else a for a in arrays]
-
-    leaves = [Value(x, label=n) for x, n in zip(plain, names)]
-    out = f(*leaves)
-    dout = None
-    if not isinstance(out.data, float):
-        dout = np.random.default_rng(seed).normal(size=np.shape(out.data))
-    out.backward(dout)
-
-    def scalar(*args):
-        y = f(*(Value(a) for a in args)).data
-        return float(np.sum(y * dout)) if dout is not None else y
-
-    numeric = numerical_gradient(scalar, *plain, h=h)
-    syms = [symbols_like(n, a.shape) for n, a in zip(names, arrays)]
-    expr = _as_scalar_expr(f(*syms), dout)
-    return _compare(names, syms, expr, arrays, [v.grad for v in leaves], numeric, tol)
-
-
-def verify_node(node: Node, inputs: Sequence, h: float = DEFAULT_H, tol: float = DEFAULT_TOL,
-                seed: int = 0) -> VerificationReport:
-    r"""Verify one node's ``backward`` against ``sympy.diff`` of its ``symbolic`` form and FD.
-
-    Inputs past ``node.n_grad`` are constants (labels) and are passed through as numbers. The
-    scalar checked is :math:`J = \sum \text{dout} \odot \text{out}` for a fixed random
-    ``dout``, so ``backward(dout)`` must return exactly :math:`\partial J/\partial x`: the one
-    contract of every node, with no convention to adjust for.
-
-    The node is never changed: forward and backward run on a deep copy, and every finite-
-    difference evaluation starts from a fresh copy of the original, so a node with state
-    (running statistics, a random mask) is seen exactly as the caller left it.
-    """
-    inputs = list(inputs)
-    k = node.n_grad
-    pristine = copy.deepcopy(node)
-    work = copy.deepcopy(node)
-    out = work.forward(*inputs)
-    # A stream of its own: examples are often drawn from default_rng(seed) too, and a dout equal
-    # to the input's own draws can be degenerate (for batch norm it lies in the span of 1 and
-    # x, where the gradient vanishes).
-    dout_rng = np.random.default_rng([seed, 0xD0])
-    dout = 1.0 if np.ndim(out) == 0 else dout_rng.normal(size=np.shape(out))
-    grads = work.backward(dout)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    backprop = [np.asarray(g, dtype=np.float64) for g in grads[:k]]
-
-    def scalar(*args):
-        fresh = copy.deepcopy(pristine)
-        return float(np.sum(np.asarray(fresh.forward(*args, *inputs[k:])) * dout))
-
-    numeric = numerical_gradient(scalar, *inputs[:k], h=h)
-    names = [f"x{i + 1}" for i in range(k)]
-    syms = [symbols_like(n, np.shape(x)) for n, x in zip(names, inputs[:k])]
-    expr = _as_scalar_expr(np.asarray(pristine.symbolic(*syms, *inputs[k:]), dtype=object),
-                           np.asarray(dout))
-    return _compare(names, syms, expr, inputs[:k], backprop, numeric, tol)
-
-
 def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     r"""The backward pass of a scalar graph, one line per edge: upstream × local = downstream.
 
@@ -277,7 +129,7 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     (the ``-1`` in ``x * -1``) is substituted as a number and gets no line of its own, since
     nothing upstream needs its gradient.
     """
-    from .value import topological_order
+    from ..engine.value import topological_order
 
     order = topological_order(root)
     uses: dict[int, int] = {}  # how many edges leave each value

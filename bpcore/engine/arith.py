@@ -12,8 +12,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from .checks import ShapeError, broadcast_shape
-from .node import Node, elementwise, is_scalar
+from ..checks import ShapeError, broadcast_shape, real_number
+from .node import Elementwise, Node, elementwise, is_scalar
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -134,7 +134,7 @@ class MulNode(Node):
                 for s1, s2 in [((), ()), ((4,), (4,)), ((3, 2), ())]]
 
 
-class NegNode(Node):
+class NegNode(Elementwise):
     r"""Negation :math:`y = -x`.
 
     Backward: :math:`\partial L/\partial x = -\partial L/\partial y`.
@@ -143,21 +143,24 @@ class NegNode(Node):
     symbol = "−"
     formula = r"y = -x"
 
-    def forward(self, x):
+    def function(self, x):
         return -x
+
+    def derivative(self, x, y):
+        return -1
+
+    def expression(self, v):
+        return -v
 
     def backward(self, dout):
-        return (-dout,)
-
-    def symbolic(self, x):
-        return -x
+        return (-dout,)  # the product with -1, without the multiplication
 
     @classmethod
     def examples(cls, rng):
         return [(cls(), (_random(rng, s),)) for s in [(), (2, 3)]]
 
 
-class PowNode(Node):
+class PowNode(Elementwise):
     r"""Power with a constant exponent :math:`y = x^c`.
 
     Backward: :math:`\partial L/\partial x = \partial L/\partial y \cdot c\,x^{c-1}`; caches x.
@@ -168,29 +171,28 @@ class PowNode(Node):
     formula = r"y = x^{c}"
 
     def __init__(self, c: float = 2.0):
-        if isinstance(c, bool) or not isinstance(c, (int, float)):
-            raise TypeError(f"the exponent must be a constant number, got {type(c).__name__}")
-        self.c = float(c)
+        self.c = real_number(c, "the exponent c")
 
     @property
     def symbol(self) -> str:  # type: ignore[override]
         c = int(self.c) if self.c.is_integer() else self.c
         return f"**{c}"
 
-    def forward(self, x):
+    def check_input(self, x):
         if not self.c.is_integer() and np.any(np.asarray(x) < 0):
             raise ValueError(f"x**{self.c}: a non-integer power of a negative number is not real")
-        self.x = x
+        return x
+
+    def function(self, x):
         return x**self.c
 
-    def backward(self, dout):
+    def derivative(self, x, y):
         if self.c == 0.0:
-            return (0.0 * dout if is_scalar(self.x) else np.zeros_like(dout * self.x),)
-        return (dout * self.c * self.x ** (self.c - 1.0),)
+            return 0.0 * x
+        return self.c * x ** (self.c - 1)
 
-    def symbolic(self, x):
-        c = int(self.c) if self.c.is_integer() else self.c
-        return x**c
+    def expression(self, v):
+        return v ** (int(self.c) if self.c.is_integer() else self.c)
 
     def __repr__(self) -> str:
         return f"PowNode(c={self.c:g})"
@@ -201,7 +203,7 @@ class PowNode(Node):
                 (cls(0.5), (np.abs(_random(rng, (3,))) + 0.5,))]
 
 
-class ReciprocalNode(Node):
+class ReciprocalNode(Elementwise):
     r"""Reciprocal :math:`y = 1/x`.
 
     :math:`\partial y/\partial x = -1/x^2 = -y^2`, so backward needs only the cached output y.
@@ -210,61 +212,66 @@ class ReciprocalNode(Node):
     symbol = "1/x"
     formula = r"y = \frac{1}{x}"
 
-    def forward(self, x):
+    def check_input(self, x):
         if np.any(np.asarray(x) == 0):
             raise ZeroDivisionError("reciprocal of zero: the input of 1/x contains 0")
-        self.y = 1.0 / x
-        return self.y
+        return x
 
-    def backward(self, dout):
-        return (-dout * self.y * self.y,)
+    def function(self, x):
+        return 1.0 / x
 
-    def symbolic(self, x):
-        return 1 / x
+    def derivative(self, x, y):
+        return -(y * y)
+
+    def expression(self, v):
+        return 1 / v
 
     @classmethod
     def examples(cls, rng):
         return [(cls(), (_random(rng, ()) + 3.0,)), (cls(), (np.abs(_random(rng, (2, 3))) + 0.5,))]
 
 
-class ExpNode(Node):
+class ExpNode(Elementwise):
     r"""Exponential :math:`y = e^x`; its own derivative, so backward uses the cached y."""
 
     symbol = "exp"
     formula = r"y = e^{x}"
 
-    def forward(self, x):
-        self.y = exp(x)
-        return self.y
-
-    def backward(self, dout):
-        return (dout * self.y,)
-
-    def symbolic(self, x):
+    def function(self, x):
         return exp(x)
+
+    def derivative(self, x, y):
+        return y
+
+    def expression(self, v):
+        return sp.exp(v)
 
     @classmethod
     def examples(cls, rng):
         return [(cls(), (_random(rng, s),)) for s in [(), (3, 2)]]
 
 
-class LogNode(Node):
+class LogNode(Elementwise):
     r"""Natural logarithm :math:`y = \ln x` (x > 0); backward: :math:`\partial L/\partial y / x`."""
 
     symbol = "log"
     formula = r"y = \ln x"
+    #: The proof of the derivative assumes this about x (the domain of ln).
+    domain = "positive"
 
-    def forward(self, x):
+    def check_input(self, x):
         if np.any(np.asarray(x) <= 0):
             raise ValueError("log of a number <= 0: the input of log must be positive")
-        self.x = x
+        return x
+
+    def function(self, x):
         return log(x)
 
-    def backward(self, dout):
-        return (dout / self.x,)
+    def derivative(self, x, y):
+        return 1 / x
 
-    def symbolic(self, x):
-        return log(x)
+    def expression(self, v):
+        return sp.log(v)
 
     @classmethod
     def examples(cls, rng):

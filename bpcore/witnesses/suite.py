@@ -1,18 +1,18 @@
 r"""The verification suite: every node, three witnesses, one table (``bpcore verify``).
 
 For every node class registered in the package -- found by importing every ``bpcore``
-submodule and asking :func:`~bpcore.node.all_node_classes`, never from a hand-kept list, so a
+submodule and asking :func:`~bpcore.engine.node.all_node_classes`, never from a hand-kept list, so a
 new node cannot be forgotten -- and for several seeds, each of the node's ``examples(rng)``
-(several shapes) goes through :func:`~bpcore.symbolic.verify_node`:
+(several shapes) goes through :func:`~bpcore.witnesses.symbolic.verify_node`:
 
 * **SymPy**: ``sympy.diff`` of the node's ``symbolic`` form, evaluated at the example;
 * **backprop**: the node's own ``backward``;
 * **finite differences**: central differences of its ``forward`` in float64.
 
-The table keeps, per node, the worst relative error (:func:`~bpcore.gradcheck.rel_error`,
+The table keeps, per node, the worst relative error (:func:`~bpcore.witnesses.report.rel_error`,
 norm-wise) of each pair over all examples and seeds. A node without a symbolic form, without
 examples or without a formula is a failure, not a skip: the suite exists to make such gaps
-visible. A :class:`~bpcore.network.Network` is not a node (it is layers plus a loss node); it
+visible. A :class:`~bpcore.nn.network.Network` is not a node (it is layers plus a loss node); it
 gets a row "Network (composite)" in which its ``backward`` is checked against central
 differences of its loss, for every activation and output/loss pairing of ``MLP``.
 
@@ -35,22 +35,24 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import pkgutil
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .gradcheck import DEFAULT_TOL, numerical_gradient
-from .node import Node, all_node_classes
-from .symbolic import verify_node
+from ..engine.node import Node, all_node_classes
+from .gradcheck import network_gradcheck
+from .report import DEFAULT_TOL, Comparison, Report
+from .symbolic import PAIRS, verify_node
 
 #: Pass threshold for every relative error in the suite (see the module docstring).
 TOL = DEFAULT_TOL
 #: Seeds for the examples' random inputs and the random upstream gradients.
 DEFAULT_SEEDS = 3
+#: SymPy and backprop evaluate exact formulas in float64: they agree far below this.
+SYMBOLIC_BOUND = 1e-12
 _SKIP_MODULES = ("__main__",)  # importing it would run the command line
 
 
@@ -82,77 +84,95 @@ def discover_nodes() -> list[type[Node]]:
 
 # -- results -----------------------------------------------------------------------------------
 @dataclass
-class NodeResult:
-    """Worst relative errors of one node over all its examples and seeds."""
+class Row:
+    """One row of the table: a node's :class:`~bpcore.witnesses.report.Report` (each pair of
+    witnesses at its worst over every example and seed) and what the suite ran on it."""
 
-    name: str
-    formula: str
-    module: str
-    sym_vs_bp: float | None = 0.0
-    bp_vs_fd: float = 0.0
-    sym_vs_fd: float | None = 0.0
+    report: Report
+    formula: str = ""
+    module: str = ""
     checks: int = 0
     shapes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    problem: str = ""
-    #: SymPy proved the backward's formula for symbolic sizes (bpcore.proofs); not a pass
-    #: condition: a node without such a proof is still verified at the sizes of its examples.
+    #: SymPy proved the backward's formula for symbolic sizes (bpcore.witnesses.proofs); not a
+    #: pass condition: a node without such a proof is still verified at its examples' sizes.
     proved_all_sizes: bool = False
     proof_seconds: float = 0.0
     proof_note: str = ""
 
     @property
-    def worst(self) -> float:
-        errs = [e for e in (self.sym_vs_bp, self.bp_vs_fd, self.sym_vs_fd) if e is not None]
-        return float(np.max(errs))  # np.max propagates NaN; max() could skip it
+    def name(self) -> str:
+        return self.report.subject
 
     @property
-    def passed(self) -> bool:
-        return not self.problem and self.checks > 0 and self.worst <= TOL  # NaN fails
+    def ok(self) -> bool:
+        return self.checks > 0 and self.report.ok
+
+    @property
+    def problem(self) -> str:
+        return "; ".join(c.note for c in self.report.failures if c.error is None)
+
+    def error(self, pair: str) -> float | None:
+        """The worst error of one pair of witnesses (None if that pair was not compared)."""
+        return self.report.error(pair)
+
+    @property
+    def sym_vs_bp(self) -> float | None:
+        return self.error(PAIRS[0])
+
+    @property
+    def bp_vs_fd(self) -> float | None:
+        return self.error(PAIRS[1])
+
+    @property
+    def sym_vs_fd(self) -> float | None:
+        return self.error(PAIRS[2])
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["passed"] = self.passed
-        return d
+        return {"name": self.name, "formula": self.formula, "module": self.module,
+                "sym_vs_bp": self.sym_vs_bp, "bp_vs_fd": self.bp_vs_fd,
+                "sym_vs_fd": self.sym_vs_fd, "checks": self.checks,
+                "shapes": self.shapes, "seconds": self.seconds, "problem": self.problem,
+                "proved_all_sizes": self.proved_all_sizes, "proof_seconds": self.proof_seconds,
+                "proof_note": self.proof_note, "passed": self.ok}
 
 
 @dataclass
 class SuiteReport:
     """The whole table plus what the suite ran with."""
 
-    results: list[NodeResult]
+    rows: list[Row]
     tol: float
     seeds: int
     seconds: float
 
     @property
-    def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
+    def ok(self) -> bool:
+        return bool(self.rows) and all(r.ok for r in self.rows)
 
     @property
-    def failures(self) -> list[NodeResult]:
-        return [r for r in self.results if not r.passed]
+    def failures(self) -> list[Row]:
+        return [r for r in self.rows if not r.ok]
 
     def to_json(self) -> str:
-        return json.dumps({"passed": self.passed, "tolerance": self.tol, "seeds": self.seeds,
+        return json.dumps({"passed": self.ok, "tolerance": self.tol, "seeds": self.seeds,
                            "seconds": round(self.seconds, 3),
-                           "nodes": [r.to_dict() for r in self.results]}, indent=2)
+                           "nodes": [r.to_dict() for r in self.rows]}, indent=2)
 
     def table(self) -> str:
         """Plain-text table for the terminal (errors in full, formulas as LaTeX source)."""
         head = (f"{'node':<18} {'formula':<34} {'SymPy vs bp':>11} {'bp vs FD':>9} "
                 f"{'SymPy vs FD':>11} {'checks':>6} {'time':>6} {'all sizes':>9}  result")
         rows = [head, "-" * len(head)]
-        for r in self.results:
+        for r in self.rows:
             formula = r.formula if len(r.formula) <= 34 else r.formula[:33] + "…"
-            verdict = "ok" if r.passed else "FAIL" + (f": {r.problem}" if r.problem else "")
+            verdict = "ok" if r.ok else "FAIL" + (f": {r.problem}" if r.problem else "")
             rows.append(f"{r.name:<18} {formula:<34} {_sci(r.sym_vs_bp):>11} "
-                        f"{_sci(r.bp_vs_fd):>9} {_sci(r.sym_vs_fd):>11} {r.checks:>6} "
-                        f"{r.seconds:>5.2f}s {_proved(r):>9}  {verdict}")
-        n_bad = len(self.failures)
+                        f"{_sci(r.bp_vs_fd):>9} {_sci(r.sym_vs_fd):>11} "
+                        f"{r.checks:>6} {r.seconds:>5.2f}s {_proved(r):>9}  {verdict}")
         rows.append("")
-        rows.append(f"{len(self.results)} rows, {n_bad} failed; tolerance {self.tol:.0e} relative; "
-                    f"{self.seeds} seeds; {self.seconds:.1f} s")
+        rows.append(f"{len(self.rows)} rows, {len(self.failures)} failed; tolerance "
+                    f"{self.tol:.0e} relative; {self.seeds} seeds; {self.seconds:.1f} s")
         return "\n".join(rows)
 
     def markdown(self) -> str:
@@ -164,19 +184,16 @@ class SuiteReport:
         """
         rows = ["| node | SymPy = backprop | backprop = FD | SymPy = FD | checks "
                 "| all sizes | result |", "|---|---|---|---|---|---|---|"]
-        for r in self.results:
-            verdict = "pass" if r.passed else "**FAIL**" + (f": {r.problem}" if r.problem else "")
+        for r in self.rows:
+            verdict = "pass" if r.ok else "**FAIL**" + (f": {r.problem}" if r.problem else "")
             rows.append(f"| `{r.name}` | {_cell(r.sym_vs_bp, SYMBOLIC_BOUND)} "
-                        f"| {_cell(r.bp_vs_fd, self.tol)} | {_cell(r.sym_vs_fd, self.tol)} "
+                        f"| {_cell(r.bp_vs_fd, self.tol)} "
+                        f"| {_cell(r.sym_vs_fd, self.tol)} "
                         f"| {r.checks} | {_proved(r)} | {verdict} |")
         return "\n".join(rows)
 
 
-#: SymPy and backprop evaluate exact formulas in float64: they agree far below this.
-SYMBOLIC_BOUND = 1e-12
-
-
-def _proved(r: NodeResult) -> str:
+def _proved(r: Row) -> str:
     return "proved" if r.proved_all_sizes else "—"
 
 
@@ -195,9 +212,15 @@ def _shape_text(inputs: tuple, n_grad: int) -> str:
     return "×".join(str(tuple(np.shape(x))) for x in inputs[:n_grad])
 
 
-def verify_class(cls: type[Node], seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> NodeResult:
+def _problem(subject: str, note: str) -> Comparison:
+    """A check that could not run: a failed comparison with no number and the reason."""
+    return Comparison(subject, "suite", None, ok=False, note=note)
+
+
+def verify_class(cls: type[Node], seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> Row:
     """Run one node class through every example for every seed; never raises."""
-    r = NodeResult(cls.__name__, getattr(cls, "formula", "") or "", cls.__module__)
+    worst_of: dict[str, Comparison] = {}
+    row = Row(Report(cls.__name__, tol=tol), getattr(cls, "formula", "") or "", cls.__module__)
     t0 = time.perf_counter()
     try:
         for seed in range(seeds):
@@ -205,30 +228,46 @@ def verify_class(cls: type[Node], seeds: int = DEFAULT_SEEDS, tol: float = TOL) 
             if not examples:
                 raise _Missing("examples() is empty")
             for node, inputs in examples:
-                _add_checks(r, node, inputs, verify_node(node, inputs, tol=tol, seed=seed))
+                report = verify_node(node, inputs, tol=tol, seed=seed)
+                row.checks += 1
+                shape = _shape_text(tuple(inputs), node.n_grad)
+                if shape not in row.shapes:
+                    row.shapes.append(shape)
+                for c in report.comparisons:
+                    old = worst_of.get(c.witnesses)
+                    if old is None or _worse(c.error, old.error):
+                        worst_of[c.witnesses] = c
     except Exception as exc:  # report, do not crash: the other nodes still get checked
-        r.problem = _describe(exc)
-    if not r.formula and not r.problem:
-        r.problem = "no formula"
-    r.seconds = time.perf_counter() - t0
-    _add_proof(r, cls)
-    return r
+        row.report.add(_problem(cls.__name__, _describe(exc)))
+    if not row.formula:
+        row.report.add(_problem(cls.__name__, "no formula"))
+    row.report.comparisons[:0] = [worst_of[p] for p in PAIRS if p in worst_of]
+    row.seconds = time.perf_counter() - t0
+    _add_proof(row, cls)
+    return row
 
 
-def _add_proof(r: NodeResult, cls: type) -> None:
-    """Fill the "proved for all sizes" column from :mod:`bpcore.proofs`."""
+def _worse(new: float | None, old: float | None) -> bool:
+    """True if ``new`` is a worse error than ``old`` (a NaN is the worst; a NaN stays)."""
+    if old is None or (new is not None and np.isnan(new)):
+        return True
+    return new is not None and not np.isnan(old) and new > old
+
+
+def _add_proof(row: Row, cls: type) -> None:
+    """Fill the "proved for all sizes" column from :mod:`bpcore.witnesses.proofs`."""
     from .proofs import prove
 
     try:
         proof = prove(cls)
     except Exception as exc:  # a broken proof is reported, like a broken node
-        r.proof_note = f"proof raised {type(exc).__name__}: {exc}"
+        row.proof_note = f"proof raised {type(exc).__name__}: {exc}"
         return
     if proof is None:
-        r.proof_note = "no symbolic-size proof"
+        row.proof_note = "no symbolic-size proof"
         return
-    r.proved_all_sizes, r.proof_seconds = proof.proved, proof.seconds
-    r.proof_note = proof.verdict()
+    row.proved_all_sizes, row.proof_seconds = proof.proved, proof.seconds
+    row.proof_note = proof.verdict()
 
 
 class _Missing(Exception):
@@ -242,48 +281,31 @@ def _describe(exc: Exception) -> str:
     where = traceback.extract_tb(exc.__traceback__)[-1]
     if isinstance(exc, NotImplementedError) and where.name == "examples":
         return "no examples()"
-    if isinstance(exc, NotImplementedError) and where.name == "symbolic":
+    if isinstance(exc, NotImplementedError) and where.name in ("symbolic", "expression"):
         return "no symbolic form"
     return f"{type(exc).__name__}: {exc} ({where.name}, line {where.lineno})"
 
 
-def _add_checks(r: NodeResult, node: Node, inputs, report) -> None:
-    """Fold one example's errors into the node's worst errors."""
-    r.checks += 1
-    shape = _shape_text(tuple(inputs), node.n_grad)
-    if shape not in r.shapes:
-        r.shapes.append(shape)
-    for c in report.checks:
-        r.sym_vs_bp = _worse(r.sym_vs_bp, c.sym_vs_bp)
-        r.bp_vs_fd = _worse(r.bp_vs_fd, c.bp_vs_fd)
-        r.sym_vs_fd = _worse(r.sym_vs_fd, c.sym_vs_fd)
-
-
-def _worse(old: float | None, new: float) -> float:
-    if old is None or math.isnan(new):
-        return new
-    return old if old >= new else new  # a NaN already stored stays
-
-
 # -- the network, which is a composition rather than a node --------------------------------------
-def _network_configs() -> list[tuple[str, str, str]]:
-    from .layers import ACTIVATIONS
-    from .network import HEADS
+def _network_configs() -> list[tuple[str, str, str, bool]]:
+    from ..nn.activations import ACTIVATIONS
+    from ..nn.network import HEADS
 
     hidden = sorted(a for a in ACTIVATIONS if a != "identity")
     return ([(act, out, loss, False) for act in hidden for out, loss in sorted(HEADS)]
             + [(act, "softmax", "softmax_ce", True) for act in ("sigmoid", "tanh")])
 
 
-def verify_network(seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> NodeResult:
+def verify_network(seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> Row:
     """``Network.backward`` against central differences of ``Network.loss``, every
-    configuration of :func:`~bpcore.network.MLP`, with and without batch norm (small nets
+    configuration of :func:`~bpcore.nn.network.MLP`, with and without batch norm (small nets
     [3, 4, 3], m = 5). Dropout is verified as a node; in a network its masks change at every
     forward, which finite differences cannot follow."""
-    from .network import MLP, Network
+    from ..nn.network import MLP, Network
 
-    r = NodeResult("Network (composite)", r"L\big(\mathrm{net}(x), t\big)", Network.__module__,
-                   sym_vs_bp=None, sym_vs_fd=None)
+    row = Row(Report("Network (composite)", tol=tol), r"L\big(\mathrm{net}(x), t\big)",
+              Network.__module__)
+    worst_c: Comparison | None = None
     t0 = time.perf_counter()
     try:
         for seed in range(seeds):
@@ -297,57 +319,34 @@ def verify_network(seeds: int = DEFAULT_SEEDS, tol: float = TOL) -> NodeResult:
                     t = rng.integers(0, sizes[-1], size=5)
                 else:
                     t = rng.normal(size=(sizes[-1], 5))
-                r.bp_vs_fd = _worse(r.bp_vs_fd, network_error(model, x, t))
-                r.checks += 1
                 name = f"{act}{'+BN' if bn else ''}→{out}/{loss}"
-                if name not in r.shapes:
-                    r.shapes.append(name)
+                for c in network_gradcheck(model, x, t, tol=tol).comparisons:
+                    if worst_c is None or _worse(c.error, worst_c.error):
+                        worst_c = Comparison(f"{name} {c.name}", c.witnesses, c.error, tol,
+                                             c.worst_entry)
+                row.checks += 1
+                if name not in row.shapes:
+                    row.shapes.append(name)
     except Exception as exc:
-        r.problem = f"{type(exc).__name__}: {exc}"
-    r.seconds = time.perf_counter() - t0
-    return r
-
-
-def network_error(model, x: np.ndarray, t: object) -> float:
-    """Worst relative error of ``model.backward()`` against central differences of
-    ``model.loss(x, t)``, over the parameter arrays. The parameters are restored."""
-    model.loss(x, t)
-    analytic = model.backward()
-    keys = list(model.params)
-    saved = {k: model.params[k].copy() for k in keys}
-
-    def loss(*arrays):
-        for k, a in zip(keys, arrays):
-            model.params[k][...] = a  # in place: the layers own these arrays
-        return model.loss(x, t)
-
-    try:
-        numeric = numerical_gradient(loss, *saved.values())
-    finally:
-        for k in keys:
-            model.params[k][...] = saved[k]
-    # A parameter whose gradient is exactly 0 (a bias followed by batch norm, which subtracts
-    # any constant) has no scale of its own: it is compared against a thousandth of the whole
-    # gradient's size, since central differences have only absolute accuracy (~1e-11) there.
-    floor = 1e-3 * max(float(np.linalg.norm(n)) for n in numeric)
-    return max(float(np.linalg.norm(analytic[k] - n)) / max(float(np.linalg.norm(analytic[k])),
-                                                              float(np.linalg.norm(n)), floor)
-               for k, n in zip(keys, numeric))
+        row.report.add(_problem(row.name, f"{type(exc).__name__}: {exc}"))
+    if worst_c is not None:
+        row.report.comparisons.insert(0, worst_c)
+    row.seconds = time.perf_counter() - t0
+    return row
 
 
 def run_suite(seeds: int = DEFAULT_SEEDS, classes: list[type[Node]] | None = None,
               include_network: bool | None = None, tol: float = TOL) -> SuiteReport:
     """Verify ``classes`` (default: every node in the package, plus the network row)."""
     t0 = time.perf_counter()
-    results: list[NodeResult] = []
+    rows: list[Row] = []
     if classes is None:
         for module, error in import_all_modules():
-            results.append(NodeResult(f"import {module}", "", module, problem=error))
+            rows.append(Row(Report(f"import {module}", [_problem(module, error)], tol),
+                            module=module))
         classes = discover_nodes()
         include_network = True if include_network is None else include_network
-    results += [verify_class(c, seeds, tol) for c in classes]
+    rows += [verify_class(c, seeds, tol) for c in classes]
     if include_network:
-        row = verify_network(seeds, tol)
-        if row is not None:  # None only from a test double
-            results.append(row)
-    return SuiteReport(results, tol, seeds, time.perf_counter() - t0)
+        rows.append(verify_network(seeds, tol))
+    return SuiteReport(rows, tol, seeds, time.perf_counter() - t0)

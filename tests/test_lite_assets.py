@@ -1,4 +1,4 @@
-"""The assets the book serves to JupyterLite (book/_ext/run_in_browser.py): checked, or refused.
+"""The assets the book serves to JupyterLite (scripts/lite_assets.py): checked, or refused.
 
 Fast checks of the refusals on made-up inputs; the real layout is exercised by every book build
 (tests/test_book_build.py) and run in a browser by tests/test_browser_lite.py.
@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from packaging.requirements import Requirement
 
+from bpcore.nn import data
+
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("run_in_browser",
-                                              ROOT / "book" / "_ext" / "run_in_browser.py")
+spec = importlib.util.spec_from_file_location("lite_assets", ROOT / "scripts" / "lite_assets.py")
 rib = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(rib)
 
@@ -79,3 +82,58 @@ def test_bpcore_requirements_accept_pyodide_numpy_and_matplotlib():
               "matplotlib": {"name": "matplotlib", "version": "3.8.4"},
               "sympy": {"name": "sympy", "version": "1.14.0"}}
     rib.check_requirements(served, {"bpcore.whl": reqs})
+
+
+def test_packed_digits_give_the_same_split_without_scikit_learn(tmp_path, monkeypatch):
+    """The browser has no scikit-learn: the wheel the book serves carries the digits and the
+    chapters' split (pack_digits_split), and load_digits_split returns the very same arrays."""
+    with_sklearn = data.load_digits_split(test_size=0.25, seed=0)
+    packed = rib.pack_digits_split(tmp_path / "digits_split.npz", test_size=0.25, seed=0)
+    assert packed.stat().st_size < 100_000
+    monkeypatch.setattr(data, "PACKED_DIGITS", packed)
+    for name in ("sklearn", "sklearn.datasets", "sklearn.model_selection"):
+        monkeypatch.setitem(sys.modules, name, None)  # import sklearn... raises ImportError
+    without = data.load_digits_split(test_size=0.25, seed=0)
+    for a, b in zip(with_sklearn, without):
+        assert a.dtype == b.dtype and a.flags.c_contiguous == b.flags.c_contiguous
+        np.testing.assert_array_equal(a, b)
+    # only the packed split is there: any other needs scikit-learn
+    with pytest.raises(ImportError, match="needs scikit-learn"):
+        data.load_digits_split(test_size=0.25, seed=1)
+    monkeypatch.setattr(data, "PACKED_DIGITS", tmp_path / "absent.npz")
+    with pytest.raises(ImportError, match="needs scikit-learn"):
+        data.load_digits_split(test_size=0.25, seed=0)
+
+
+# -- fit ---------------------------------------------------------------------------------------
+
+
+class SoftmaxRegression:
+    """A one-layer model with the MLP interface, written out here so fit is tested alone.
+
+    z = W x + b, mean cross-entropy of softmax(z); gradients (1/m)(y - t) x^T and (1/m)Σ(y - t).
+    """
+
+    def __init__(self, n_in: int, n_classes: int) -> None:
+        self.params = {"W1": np.zeros((n_classes, n_in)), "b1": np.zeros((n_classes, 1))}
+
+    def _probs(self, x: np.ndarray) -> np.ndarray:
+        z = self.params["W1"] @ x + self.params["b1"]
+        e = np.exp(z - z.max(axis=0))
+        return e / e.sum(axis=0)
+
+    def loss(self, x: np.ndarray, labels: np.ndarray) -> float:
+        y = self._probs(x)
+        m = x.shape[1]
+        self._cache = (x, y, labels)
+        return float(-np.log(y[labels, np.arange(m)]).mean())
+
+    def backward(self) -> dict[str, np.ndarray]:
+        x, y, labels = self._cache
+        m = x.shape[1]
+        dz = y.copy()
+        dz[labels, np.arange(m)] -= 1.0
+        return {"W1": dz @ x.T / m, "b1": dz.sum(axis=1, keepdims=True) / m}
+
+    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
+        return float((self._probs(x).argmax(axis=0) == labels).mean())

@@ -14,6 +14,7 @@ from math import isfinite
 
 import numpy as np
 
+from ..checks import ShapeError, as_float_array
 from .arith import (
     AddNode,
     ExpNode,
@@ -25,7 +26,6 @@ from .arith import (
     ReciprocalNode,
     SumNode,
 )
-from .checks import ShapeError, as_float_array
 from .node import Node
 
 _new_value = object.__new__

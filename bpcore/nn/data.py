@@ -5,9 +5,9 @@ scikit-learn, so nothing is downloaded. Following the book's column convention, 
 column: ``X`` has shape ``(64, m)`` and labels ``y`` have shape ``(m,)``.
 
 scikit-learn does not run in the browser, so the bpcore wheel that the book serves to JupyterLite
-carries the digits and the split as a small file, ``digits_split.npz``, written at build time by
-:func:`pack_digits_split` (with scikit-learn): there the chapters get the same images and the
-same split.
+carries the digits and the split as a small file, ``digits_split.npz``, written at build time
+(``scripts/lite_assets.py``, with scikit-learn): there the chapters get the same images and
+the same split.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import ShapeError, positive_int
+from .. import checks
+from ..checks import positive_int
 
 #: Pixel values in the digits data are integers 0..16.
 DIGITS_MAX = 16.0
@@ -38,7 +39,7 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0, dtype: type = np.f
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size}")
     try:
-        images, labels, train, test = _digits_split_sklearn(test_size, seed)
+        images, labels, train, test = digits_and_split(test_size, seed)
     except ImportError as exc:  # scikit-learn is the optional extra "data"
         packed = _packed_digits_split(test_size, seed)
         if packed is None:
@@ -52,7 +53,7 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0, dtype: type = np.f
             np.ascontiguousarray(X[test].T), y[test])
 
 
-def _digits_split_sklearn(test_size: float, seed: int
+def digits_and_split(test_size: float, seed: int
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's digits (pixels 0..16, labels) and the stratified train/test indices."""
     from sklearn.datasets import load_digits
@@ -77,18 +78,6 @@ def _packed_digits_split(test_size: float, seed: int
                 packed["test"])
 
 
-def pack_digits_split(path: str | Path, test_size: float = 0.25, seed: int = 0) -> Path:
-    """Write the digits and the split ``load_digits_split(test_size, seed)`` makes (needs
-    scikit-learn) to ``path``, a compressed ``.npz`` of about 50 kB, for a Python without
-    scikit-learn. The chapters use ``test_size=0.25, seed=0``."""
-    images, labels, train, test = _digits_split_sklearn(test_size, seed)
-    path = Path(path)
-    np.savez_compressed(path, images=images.astype(np.uint8), labels=labels.astype(np.uint8),
-                        train=train.astype(np.int16), test=test.astype(np.int16),
-                        test_size=test_size, seed=seed)
-    return path
-
-
 def split_validation(X: np.ndarray, y: np.ndarray, fraction: float = 0.2, seed: int = 0
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hold out a stratified ``fraction`` of the columns of ``X`` as a validation set.
@@ -100,8 +89,10 @@ def split_validation(X: np.ndarray, y: np.ndarray, fraction: float = 0.2, seed: 
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must be in (0, 1), got {fraction}")
     X, y = np.asarray(X), np.asarray(y)
-    if X.ndim != 2 or y.shape != (X.shape[1],):
-        raise ShapeError(f"X has shape {X.shape} and y {y.shape}: expected (n, m) and (m,)")
+    checks.examples_as_columns(X, y)
+    if y.ndim != 1:
+        raise checks.ShapeError(f"y has shape {y.shape}: a stratified split needs integer "
+                                f"labels of shape ({X.shape[1]},)")
     rng = np.random.default_rng(seed)
     val = np.zeros(y.shape, dtype=bool)
     for label in np.unique(y):  # the same share of every class in both parts
@@ -111,23 +102,23 @@ def split_validation(X: np.ndarray, y: np.ndarray, fraction: float = 0.2, seed: 
             np.ascontiguousarray(X[:, val]), y[val])
 
 
-def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
-                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator,
+                min_size: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of minibatches: shuffle the columns with ``rng``, then yield consecutive slices.
 
     Every example appears exactly once per epoch; the last batch keeps the remainder (it may be
-    smaller than ``batch_size``). ``y`` may be labels ``(m,)`` or one-hot targets ``(K, m)``.
+    smaller than ``batch_size``), unless it has fewer than ``min_size`` examples, in which
+    case it is skipped (``drop_last`` for a model that cannot train on a batch that small).
+    ``y`` may be labels ``(m,)`` or one-hot targets ``(K, m)``.
     """
     batch_size = positive_int(batch_size, "batch_size")
-    if X.ndim != 2:
-        raise ShapeError(f"X has shape {X.shape}, expected (n_features, m): examples as columns")
+    checks.examples_as_columns(X, y)
     m = X.shape[1]
-    if y.shape[-1] != m:
-        raise ShapeError(f"y has shape {y.shape} but X has {m} examples (columns); expected "
-                         f"({m},) or (K, {m})")
     order = rng.permutation(m)
     one_hot = y.ndim == 2
     for start in range(0, m, batch_size):
         idx = order[start:start + batch_size]
+        if idx.size < min_size:
+            return
         # y[idx] / y[:, idx] rather than y[..., idx]: a quarter of the cost, once per batch
         yield X[:, idx], (y[:, idx] if one_hot else y[idx])

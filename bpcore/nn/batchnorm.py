@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .checks import ShapeError, float_array
+from ..checks import ShapeError, float_array, real_number, same_shape
+from ..engine.node import Node
 from .layers import Layer
-from .node import Node
 
 #: Added to the variance before the square root, so that a feature that is constant over the
 #: batch gives x̂ = 0 rather than 0/0.
@@ -50,7 +50,13 @@ class BatchNorm(Node):
 
     def __init__(self, n: int | None = None, eps: float = EPS, momentum: float = MOMENTUM,
                  training: bool = True) -> None:
-        self.eps, self.momentum, self.training = float(eps), float(momentum), training
+        # eps > 0 keeps the square root real and non-zero for a feature that is constant over
+        # the batch; momentum outside [0, 1] would make the running variance negative.
+        self.eps = real_number(eps, "eps", low=0.0, low_open=True,
+                               why="it keeps sqrt(var + eps) above 0 for a constant feature")
+        self.momentum = real_number(momentum, "momentum", low=0.0, high=1.0,
+                                    why="the weight of the old value in a running average")
+        self.training = training
         self.running_mean = None if n is None else np.zeros((n, 1))
         self.running_var = None if n is None else np.ones((n, 1))
 
@@ -99,8 +105,7 @@ class BatchNorm(Node):
         if not hasattr(self, "x_hat"):
             raise RuntimeError("BatchNorm.backward called before forward")
         dy = float_array(dy, "dy")
-        if dy.shape != self.x_hat.shape:
-            raise ShapeError(f"dy has shape {dy.shape}, expected {self.x_hat.shape}")
+        same_shape(dy, self.x_hat.shape, "dy", "the shape of the output y")
         return self._backward(dy)
 
     def _backward(self, dy, need_dx: bool = True):
@@ -150,6 +155,7 @@ class BatchNormLayer(Layer):
     every layer."""
 
     kind = "bn"
+    min_batch = 2  # train mode: one example has no spread to normalise by
 
     def __init__(self, n: int, eps: float = EPS, momentum: float = MOMENTUM,
                  dtype: type | np.dtype = np.float64) -> None:

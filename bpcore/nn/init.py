@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .checks import positive_int
+from ..checks import FLOATS, positive_int, real_number
 
 #: An initialiser: (n_out, n_in, rng) -> W of shape (n_out, n_in), float64.
 Initialiser = Callable[[int, int, np.random.Generator], np.ndarray]
@@ -56,11 +56,7 @@ def zeros(n_out: int, n_in: int, rng: np.random.Generator | None = None) -> np.n
 
 def normal(scale: float) -> Initialiser:
     r"""An initialiser drawing :math:`W_{ij} \sim \mathcal{N}(0, \text{scale}^2)`."""
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"scale must be a number, got {type(scale).__name__}")
-    scale = float(scale)
-    if not (math.isfinite(scale) and scale >= 0):
-        raise ValueError(f"scale must be a finite number >= 0, got {scale}")
+    scale = real_number(scale, "scale", low=0.0)
 
     def init(n_out: int, n_in: int, rng: np.random.Generator) -> np.ndarray:
         _check_dims(n_out, n_in)
@@ -106,7 +102,7 @@ def initialise(sizes: Sequence[int], method: str | float | Initialiser = "he",
         raise ValueError(f"sizes needs at least two entries [n_input, n_output], got {sizes}")
     sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+    if dtype not in FLOATS:
         raise TypeError(f"dtype must be float64 or float32, got {dtype}")
     init = resolve(method)
     rng = np.random.default_rng(0) if rng is None else rng

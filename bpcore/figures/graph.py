@@ -1,4 +1,4 @@
-"""Figures of computation graphs and of chained layer blocks, legible at the book's column width.
+"""Figures of computation graphs, legible at the book's column width.
 
 A graph is drawn the way textbook figures do: operations are circles, values travel along the
 edges with the forward value written above each edge and the gradient flowing back along it
@@ -33,175 +33,42 @@ book shows it (smallest text, overlapping labels, labels crossed by a line).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from math import ceil, sqrt
+from math import sqrt
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.path import Path
-from matplotlib.text import Text
 
-from .value import Value
-
-COLUMN_PX = 690  # width of the book's text column, CSS px (jupyter-book, 1280 px window)
-DPI = 100  # the notebook inline backend's dpi: one figure pixel is one CSS px
-MIN_TEXT_PX = 10.0  # no text smaller than this as the reader sees it
-SAVE_PAD_IN = 0.1  # bbox_inches="tight" adds savefig.pad_inches around the drawing
-
-GRAD_COLOUR = "#c0392b"  # gradients are red, in every figure of the book
-FORWARD_COLOUR = "#1f4e79"
-CACHE_COLOUR = "#7f7f7f"
-
-LABEL_PT = 10.0  # edge values and gradients, constants: the smallest text of a graph figure
-NAME_PT = 11.0  # names of inputs and of the output
-SYMBOL_PT = 11.0  # the operation inside a circle
-TITLE_PT = 12.0
+from ..engine.value import Value
+from .legibility import (
+    _MARGIN,
+    _PAD,
+    COLUMN_PX,
+    DPI,
+    GRAD_COLOUR,
+    LABEL_PT,
+    NAME_PT,
+    SAVE_PAD_IN,
+    SYMBOL_PT,
+    TITLE_PT,
+    _frame,
+    _new_figure,
+    _refuse_if_illegible,
+    _text_size,
+)
 
 # Distances in inches (one inch is DPI px): the layout works in the figure's own units.
-_PAD = 0.03  # between a label and the line it labels
 _GAP = 0.07  # between two items of one layer
 _CLEAR = 0.03  # room kept free above and below a bare line
 _LABEL_SIDE = 0.06  # the line runs this far past either side of its label
 _TEXT_GAP = 0.06  # between a name and the line that leaves or enters it
 _ENTRY = 0.11  # straight run before a circle, so the arrowhead lies on it
-_MARGIN = 0.04  # around the whole drawing
 _MIN_RADIUS = 0.16
 _BEND = (0.12, 0.45)  # narrowest and widest gap between layers, where edges bend
 _STRAIGHT = 0.02  # gap between layers where no edge bends
 _LEVEL = 0.01  # two heights closer than this (1 px) are one: the edge runs straight
 _WEAK = 0.2  # a constant's pull on the layout, relative to a real input's
-
-
-# -- measuring -------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _measuring_canvas() -> FigureCanvasAgg:
-    """An off-screen canvas (not pyplot's, so it is never shown and never leaks)."""
-    return FigureCanvasAgg(Figure(dpi=DPI))
-
-
-@lru_cache(maxsize=4096)
-def _text_size(text: str, size: float, style: str = "normal") -> tuple[float, float]:
-    """Width and height in inches of ``text`` as matplotlib renders it (mathtext included)."""
-    canvas = _measuring_canvas()
-    t = canvas.figure.text(0, 0, text, fontsize=size, style=style)
-    box = t.get_window_extent(canvas.get_renderer())
-    t.remove()
-    return box.width / DPI, box.height / DPI
-
-
-def _display_scale(width_px: float, column_px: float = COLUMN_PX) -> float:
-    """How much the book shrinks a PNG ``width_px`` wide to fit its column (1: not at all)."""
-    return min(1.0, column_px / width_px)
-
-
-def _refuse_if_illegible(width_in: float, smallest_pt: float, what: str, advice: str) -> None:
-    """Raise ValueError if a figure ``width_in`` wide would show text under MIN_TEXT_PX."""
-    width_px = (width_in + 2 * SAVE_PAD_IN) * DPI
-    shown = smallest_pt * DPI / 72 * _display_scale(width_px)
-    if shown < MIN_TEXT_PX:
-        raise ValueError(
-            f"{what} is too wide to draw legibly: it needs {width_px:.0f} px, the book column is "
-            f"{COLUMN_PX} px, so its {smallest_pt:g} pt text would show at {shown:.1f} px "
-            f"(< {MIN_TEXT_PX:g} px). {advice}")
-
-
-# -- legibility ------------------------------------------------------------------------------------
-@dataclass
-class Legibility:
-    """How a figure reads in the book: see :func:`legibility`."""
-
-    width_px: float  # width of the PNG the notebook stores (bbox_inches="tight")
-    scale: float  # how much the book shrinks it to fit the column
-    min_text_px: float  # the smallest text as the reader sees it, CSS px
-    smallest: str  # that text
-    overlaps: list[tuple[str, str]] = field(default_factory=list)  # texts on top of each other
-    on_lines: list[str] = field(default_factory=list)  # texts crossed by an edge or arrow
-
-    @property
-    def ok(self) -> bool:
-        return self.min_text_px >= MIN_TEXT_PX and not self.overlaps and not self.on_lines
-
-    def problems(self) -> list[str]:
-        out = []
-        if self.min_text_px < MIN_TEXT_PX:
-            out.append(f"text {self.smallest!r} shows at {self.min_text_px:.1f} px "
-                       f"(< {MIN_TEXT_PX:g} px; figure {self.width_px:.0f} px wide, shown at "
-                       f"{self.scale:.2f} of its size)")
-        out += [f"texts {a!r} and {b!r} overlap" for a, b in self.overlaps]
-        out += [f"text {a!r} sits on a line" for a in self.on_lines]
-        return out
-
-
-def _figure_texts(fig) -> list[Text]:
-    """The texts a reader sees: figure and axes texts, titles, and tick labels if drawn."""
-    found = list(fig.texts)
-    for ax in fig.axes:
-        found += [*ax.texts, ax.title]
-        if ax.axison:
-            found += [*ax.get_xticklabels(), *ax.get_yticklabels(),
-                      ax.xaxis.label, ax.yaxis.label]
-        if ax.get_legend() is not None:
-            found += ax.get_legend().get_texts()
-    return [t for t in found if t.get_visible() and t.get_text().strip()]
-
-
-def _lines(fig) -> list[Path]:
-    """Every edge and arrow of the figure as polylines in display coordinates."""
-    paths = []
-    for ax in fig.axes:
-        for artist in [*ax.patches, *ax.lines]:
-            if isinstance(artist, (FancyArrowPatch, Line2D)):
-                path = artist.get_transform().transform_path(artist.get_path())
-                paths += [Path(p) for p in path.to_polygons(closed_only=False) if len(p) > 1]
-    return paths
-
-
-def legibility(fig, column_px: float = COLUMN_PX, dpi: float = DPI) -> Legibility:
-    """Measure ``fig`` as the book shows it: saved at ``dpi`` with a tight bounding box, then
-    shrunk to ``column_px`` if wider.
-
-    The displayed height of a text is ``fontsize_pt * dpi / 72 * min(1, column_px / width_px)``.
-    Two texts overlap if their rendered boxes intersect by more than half a pixel each way; a
-    text sits on a line if an edge or arrow (FancyArrowPatch or Line2D) crosses its box.
-    """
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    tight = fig.get_tightbbox(renderer)
-    width_px = (tight.width + 2 * SAVE_PAD_IN) * dpi
-    scale = _display_scale(width_px, column_px)
-    texts = _figure_texts(fig)
-    if not texts:
-        return Legibility(float(width_px), float(scale), float("inf"), "")
-    smallest = min(texts, key=lambda t: t.get_fontsize())
-    boxes = [t.get_window_extent(renderer) for t in texts]
-    overlaps = []
-    for i, (a, box_a) in enumerate(zip(texts, boxes)):
-        for b, box_b in zip(texts[i + 1:], boxes[i + 1:]):
-            dx = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-            dy = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-            if dx > 0.5 and dy > 0.5:
-                overlaps.append((a.get_text(), b.get_text()))
-    lines = _lines(fig)
-    on_lines = [t.get_text() for t, box in zip(texts, boxes)
-                if any(p.intersects_bbox(box.padded(-0.5), filled=False) for p in lines)]
-    return Legibility(float(width_px), float(scale),
-                      float(smallest.get_fontsize() * dpi / 72 * scale), smallest.get_text(),
-                      overlaps, on_lines)
-
-
-def assert_legible(fig, column_px: float = COLUMN_PX, dpi: float = DPI) -> Legibility:
-    """Raise AssertionError naming every text of ``fig`` that is too small, overlaps another, or
-    sits on a line, as the book shows the figure; return the :class:`Legibility` otherwise."""
-    found = legibility(fig, column_px, dpi)
-    if not found.ok:
-        raise AssertionError("figure not legible in the book: " + "; ".join(found.problems()))
-    return found
 
 
 # -- the graph as layers of slots ------------------------------------------------------------------
@@ -650,37 +517,6 @@ def _draw_layout(ax, layout: _GraphLayout, k: float) -> None:
                                      shrinkA=0, shrinkB=0, zorder=2))
 
 
-def _frame(ax, x: tuple[float, float], y: tuple[float, float]) -> float:
-    """Show the box ``x`` × ``y`` (inches) in ``ax`` at one data unit per inch if it fits, else
-    shrunk to fit; return the shrink factor (fonts and lines must shrink by it too)."""
-    fig = ax.figure
-    box = ax.get_position()
-    ax_w, ax_h = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
-    k = min(1.0, ax_w / (x[1] - x[0]), ax_h / (y[1] - y[0]))
-    cx, cy = (x[0] + x[1]) / 2, (y[0] + y[1]) / 2
-    ax.set_xlim(cx - ax_w / k / 2, cx + ax_w / k / 2)
-    ax.set_ylim(cy - ax_h / k / 2, cy + ax_h / k / 2)
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.axis("off")
-    return k
-
-
-def _new_figure(x: tuple[float, float], y: tuple[float, float]):
-    """A pyplot figure the size of the drawing, one data unit per inch.
-
-    The size is rounded up to whole pixels, so that the notebook's stored text output
-    (``<Figure size 690x90 with 1 Axes>``) is the same on every machine.
-    """
-    w, h = (ceil(round((b - a) * DPI, 6)) / DPI for a, b in (x, y))
-    cx, cy = (x[0] + x[1]) / 2, (y[0] + y[1]) / 2
-    fig = plt.figure(figsize=(w, h), dpi=DPI)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(cx - w / 2, cx + w / 2)
-    ax.set_ylim(cy - h / 2, cy + h / 2)
-    ax.axis("off")
-    return fig, ax
-
-
 def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
                fmt: str = "{:.4g}", ax=None, output_label: str | None = None):
     """Draw the graph that produced ``root``; returns the matplotlib Figure.
@@ -722,180 +558,3 @@ def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
         ax.text((layout.x0[0] + layout.x1[-1]) / 2, top, title, ha="center", va="top",
                 fontsize=TITLE_PT * k)
     return fig
-
-
-# -- chapter 5: layer blocks chained forward and backward -----------------------------------------
-BLOCK_PT = 10.0  # every text of the blocks figure
-
-
-def _box(ax, x: float, y: float, w: float, h: float, text: str, colour: str, face: str) -> None:
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                                boxstyle="round,pad=0,rounding_size=0.08",
-                                linewidth=1.6, edgecolor=colour, facecolor=face))
-    ax.text(x, y, text, ha="center", va="center", fontsize=BLOCK_PT, color="black")
-
-
-def _arrow(ax, points, colour: str, dashed: bool = False) -> None:
-    ax.add_patch(FancyArrowPatch(path=Path(points), arrowstyle="-|>", mutation_scale=14,
-                                 linewidth=1.5, color=colour, shrinkA=0, shrinkB=0,
-                                 linestyle=(0, (4, 3)) if dashed else "-"))
-
-
-@dataclass
-class _BlockTexts:
-    """Everything the blocks figure writes, and the measured room it needs (inches)."""
-
-    n: int
-    forward: list[str]
-    backward: list[str]
-    cache: list[str]
-    grads: list[str]
-    loss: str
-
-    @staticmethod
-    def size(texts: Sequence[str]) -> tuple[float, float]:
-        sizes = [_text_size(t, BLOCK_PT) for t in texts]
-        return max(w for w, _ in sizes), max(h for _, h in sizes)
-
-
-def _block_texts(n: int, activations: Sequence[str], loss: str) -> _BlockTexts:
-    ks = range(1, n + 1)
-    return _BlockTexts(
-        n,
-        [f"layer {k}\n$z^{{[{k}]}} = W^{{[{k}]}}a^{{[{k - 1}]}} + b^{{[{k}]}}$"
-         f"\n$a^{{[{k}]}} = {g}(z^{{[{k}]}})$" for k, g in zip(ks, activations)],
-        [f"layer {k} backward\n$dz^{{[{k}]}} = da^{{[{k}]}} \\odot {g}'$"
-         for k, g in zip(ks, activations)],
-        [f"cache\n$a^{{[{k - 1}]}}, z^{{[{k}]}}$\n$W^{{[{k}]}}$" for k in ks],
-        [f"$dW^{{[{k}]}}, db^{{[{k}]}}$" for k in ks],
-        f"loss\n{loss}")
-
-
-def draw_blocks(n_layers: int = 3, activations: Sequence[str] | None = None,
-                loss: str = r"$L$", title: str | None = None, ax=None):
-    r"""Draw ``n_layers`` layer blocks chained forward (top) and backward (bottom); returns the
-    Figure.
-
-    The forward row runs left to right: :math:`a^{[l-1]}` enters block l, which computes
-    :math:`z^{[l]} = W^{[l]} a^{[l-1]} + b^{[l]}` and :math:`a^{[l]} = g^{[l]}(z^{[l]})`. Each
-    block drops a cache (:math:`a^{[l-1]}, z^{[l]}` and its :math:`W^{[l]}`) straight down to its
-    backward twin. The backward row runs right to left: :math:`da^{[l]}` enters,
-    :math:`da^{[l-1]}` leaves towards the previous block, and :math:`dW^{[l]}, db^{[l]}` drop out
-    to the optimiser. ``activations`` names g for each layer (default ``g^{[l]}``); ``loss``
-    labels the box at the right, where the forward pass ends and the backward pass begins.
-
-    Sizes come from the measured texts; more layers than fit legibly in the book's column raise
-    ValueError (unless ``ax=`` is given: then the caller chooses the size).
-    """
-    if isinstance(n_layers, bool) or not isinstance(n_layers, int) or not 1 <= n_layers <= 6:
-        raise ValueError(f"n_layers must be an integer from 1 to 6, got {n_layers!r}")
-    if activations is None:
-        activations = [rf"g^{{[{k}]}}" for k in range(1, n_layers + 1)]
-    if len(activations) != n_layers:
-        raise ValueError(f"activations has {len(activations)} entries, expected {n_layers}")
-    texts = _block_texts(n_layers, activations, loss)
-    geo = _BlockGeometry(texts, title)
-    if ax is None:
-        _refuse_if_illegible(geo.x[1] - geo.x[0], BLOCK_PT, f"draw_blocks({n_layers})",
-                             "Draw fewer layers: the pattern repeats from block to block.")
-        fig, ax = _new_figure(geo.x, geo.y)
-    else:
-        fig = ax.figure
-        _frame(ax, geo.x, geo.y)
-    geo.draw(ax)
-    return fig
-
-
-class _BlockGeometry:
-    """Where everything of the blocks figure goes (inches, y up), from the measured texts.
-
-    Columns, left to right: the input (a^[0] = x enters, da^[0] leaves unused), n blocks with
-    arrow gaps between them, then the loss box. Rows: a caption, forward blocks, the caches
-    between the rows, backward blocks, and dW, db dropping out below beside the other caption.
-    """
-
-    pad, side, drop = 0.08, 0.08, 0.3  # inside boxes; around arrow labels; the dW, db arrow
-    clear = 0.06  # from an arrow to its label: more than half an arrowhead's width
-
-    def __init__(self, t: _BlockTexts, title: str | None):
-        self.t, self.title = t, title
-        pad, side = self.pad, self.side
-        fw, fh = _BlockTexts.size(t.forward)
-        bw, bh = _BlockTexts.size(t.backward)
-        self.box_w, self.fwd_h, self.bwd_h = max(fw, bw) + 2 * pad, fh + 2 * pad, bh + 2 * pad
-        self.arrow_labels = [f"$a^{{[{k}]}}$" for k in range(1, t.n + 1)]
-        self.grad_labels = [f"$da^{{[{k}]}}$" for k in range(t.n + 1)]
-        lw, self.lab_h = _BlockTexts.size(self.arrow_labels + self.grad_labels)
-        self.gap = lw + 2 * side
-        self.left = _BlockTexts.size([self.INPUT, self.UNUSED])[0] + 2 * side
-        self.loss_w, self.loss_h = (v + 2 * pad for v in _text_size(t.loss, BLOCK_PT))
-        self.xs = [self.left + self.box_w / 2 + k * (self.box_w + self.gap) for k in range(t.n)]
-        self.x_loss = self.xs[-1] + self.box_w / 2 + self.gap
-        cache_h = _BlockTexts.size(t.cache)[1]
-        self.y_bwd = 0.0
-        self.y_fwd = self.bwd_h / 2 + max(cache_h, self.loss_h + 0.3) + 2 * pad + self.fwd_h / 2
-        grads_w, grads_h = _BlockTexts.size(t.grads)
-        caption_w, caption_h = _BlockTexts.size([self.FORWARD, self.BACKWARD])
-        self.y_caption = self.y_fwd + self.fwd_h / 2 + _PAD  # bottom of "forward"
-        self.y_grads = self.y_bwd - self.bwd_h / 2 - self.drop - _PAD  # top of dW, db
-        self.y_unused = self.y_bwd - self.clear - self.lab_h - _PAD  # top of "(unused)"
-        self.y_backward = min(self.y_grads, self.y_unused - self.lab_h - _PAD)
-        bottom = min(self.y_grads - grads_h, self.y_backward - caption_h)
-        top = self.y_caption + caption_h
-        if title:
-            top += _text_size(title, TITLE_PT)[1] + 2 * _PAD
-        right = max(self.x_loss + self.loss_w / 2, self.xs[-1] + grads_w / 2)
-        self.x = (-_MARGIN, right + _MARGIN)
-        self.y = (bottom - _MARGIN, top + _MARGIN)
-
-    INPUT, UNUSED = "$a^{[0]} = x$", "(unused)"
-    FORWARD, BACKWARD = "forward →", "← backward"
-
-    def draw(self, ax) -> None:
-        for k in range(self.t.n):
-            self._block(ax, k)
-        self._loss(ax)
-        self._text(ax, self.left / 2, self.y_unused, self.UNUSED, CACHE_COLOUR, "top")
-        self._text(ax, 0.0, self.y_caption, self.FORWARD, FORWARD_COLOUR, "bottom", "left")
-        self._text(ax, 0.0, self.y_backward, self.BACKWARD, GRAD_COLOUR, "top", "left")
-        if self.title:
-            ax.text((self.x[0] + self.x[1]) / 2, self.y[1] - _MARGIN, self.title, ha="center",
-                    va="top", fontsize=TITLE_PT)
-
-    @staticmethod
-    def _text(ax, x, y, text, colour, va, ha="center") -> None:
-        ax.text(x, y, text, ha=ha, va=va, fontsize=BLOCK_PT, color=colour)
-
-    def _block(self, ax, k: int) -> None:
-        """Block k's forward and backward boxes, the arrows into them from the left, its cache
-        and its dW, db."""
-        t, x, h = self.t, self.xs[k], self.box_w / 2
-        yf, yb = self.y_fwd, self.y_bwd
-        _box(ax, x, yf, self.box_w, self.fwd_h, t.forward[k], FORWARD_COLOUR, "#eaf1f8")
-        _box(ax, x, yb, self.box_w, self.bwd_h, t.backward[k], GRAD_COLOUR, "#fbeceb")
-        start = x - h - (self.gap if k else self.left)  # right end of what is on the left
-        mid = (start + x - h) / 2
-        _arrow(ax, [(start, yf), (x - h, yf)], FORWARD_COLOUR)
-        self._text(ax, mid, yf + self.clear, self.arrow_labels[k - 1] if k else self.INPUT,
-                   FORWARD_COLOUR, "bottom")
-        _arrow(ax, [(x - h, yb), (start, yb)], GRAD_COLOUR)
-        self._text(ax, mid, yb - self.clear, self.grad_labels[k], GRAD_COLOUR, "top")
-        # the cache the forward block leaves for its backward twin
-        upper, lower = yf - self.fwd_h / 2, yb + self.bwd_h / 2
-        _arrow(ax, [(x, upper), (x, lower)], CACHE_COLOUR, dashed=True)
-        self._text(ax, x + 0.08, (upper + lower) / 2, t.cache[k], CACHE_COLOUR, "center", "left")
-        low = yb - self.bwd_h / 2
-        _arrow(ax, [(x, low), (x, low - self.drop)], GRAD_COLOUR)
-        self._text(ax, x, self.y_grads, t.grads[k], GRAD_COLOUR, "top")
-
-    def _loss(self, ax) -> None:
-        """The loss box: the forward pass turns down into it, the backward pass leaves below."""
-        xl, yf, yb = self.x_loss, self.y_fwd, self.y_bwd
-        right = self.xs[-1] + self.box_w / 2
-        ym = (yf + yb) / 2
-        _box(ax, xl, ym, self.loss_w, self.loss_h, self.t.loss, "black", "#f4f4f4")
-        _arrow(ax, [(right, yf), (xl, yf), (xl, ym + self.loss_h / 2)], FORWARD_COLOUR)
-        _arrow(ax, [(xl, ym - self.loss_h / 2), (xl, yb), (right, yb)], GRAD_COLOUR)
-        mid = (right + xl) / 2
-        self._text(ax, mid, yf + self.clear, self.arrow_labels[-1], FORWARD_COLOUR, "bottom")
-        self._text(ax, mid, yb - self.clear, self.grad_labels[-1], GRAD_COLOUR, "top")

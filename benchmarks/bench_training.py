@@ -130,10 +130,11 @@ def bpcore_runner(sizes, data, batch_size, lr, seed, dtype=np.float64):
                 seed=seed, dtype=dtype)
     opt = SGD(lr)
     rng = np.random.default_rng(seed)
+    X, y = model.check_data(X, y)  # once for the whole set, as fit does
 
     def epoch():
         for xb, yb in minibatches(X, y, batch_size, rng):
-            model.loss(xb, yb)
+            model.loss(xb, yb, check=False)  # fit's path: the data was checked once
             opt.step(model.params, model.backward())
 
     return epoch, lambda: model.accuracy(Xt, yt), model
@@ -260,7 +261,7 @@ def large_step_runners(dtype) -> tuple:
         plain_step(params, xb, yb, 0.01)
 
     def bpcore(xb, yb):
-        model.loss(xb, yb)
+        model.loss(xb, yb, check=False)  # fit's path; the batches are checked in bench_large
         opt.step(model.params, model.backward())
 
     return (matmuls, plain, bpcore), model
@@ -281,6 +282,8 @@ def bench_large(steps: int, warmup: int = 3) -> list[tuple]:
         batches = [(rng.random((sizes[0], m)).astype(dtype), rng.integers(0, sizes[-1], size=m))
                    for _ in range(8)]
         runners, model = large_step_runners(dtype)
+        for xb, yb in batches:  # checked once, as fit checks its data; the steps trust them
+            model.check_data(xb, yb)
         times: list[list[float]] = [[] for _ in runners]
         for k in range(warmup + steps):
             xb, yb = batches[k % len(batches)]
@@ -393,9 +396,9 @@ def run_digits(args) -> None:
     ratio = paired_ratio(times[names[1]], times[names[0]])
     print(f"\nbpcore and the plain loop end with weights equal to within {diff:.1e} "
           "(same init, same batches)")
-    print(f"goal: bpcore within 1.3x of the plain loop on the digits -> {ratio:.2f}x "
+    print(f"goal: bpcore within 1.2x of the plain loop on the digits -> {ratio:.2f}x "
           f"(median of the per-epoch ratios of back-to-back epochs): "
-          f"{'MET' if ratio <= 1.3 else 'NOT MET'}")
+          f"{'MET' if ratio <= 1.2 else 'NOT MET'}")
     print("(scikit-learn initialises with Glorot-uniform and shuffles its own way, so its "
           "accuracy differs; PyTorch starts from the same weights and batch order as bpcore.)")
 
@@ -418,8 +421,8 @@ def run_large(args) -> None:
         print(f"| {name} | {g:.3f} | {rates} | {share:.0%} | {share_mm:.0%} |")
         if dtypes != name:
             print(f"  note: bpcore's parameters ended as {dtypes}, not {name}")
-        verdicts.append(f"{name}: {share:.0%} {'MET' if share >= 0.9 else 'NOT MET'}")
-    print(f"\ngoal: bpcore >= 90% of the plain loop's rate -> {'; '.join(verdicts)}")
+        verdicts.append(f"{name}: {share:.0%} {'MET' if share >= 0.95 else 'NOT MET'}")
+    print(f"\ngoal: bpcore >= 95% of the plain loop's rate -> {'; '.join(verdicts)}")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,7 @@ def run_verify(args: argparse.Namespace) -> int:
 # -- the parser --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``bpcore`` argument parser, one subcommand per ``add_<name>_parser``."""
     parser = argparse.ArgumentParser(
         prog="bpcore",
         description="bpcore: the small backprop library behind the book 'Backprop, verified'.",

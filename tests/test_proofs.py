@@ -255,7 +255,7 @@ def test_batch_norm_wrong_formula_fails():
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer")
                     or threading.current_thread() is not threading.main_thread(),
-                    reason="the time limit uses SIGALRM in the main thread")
+                    reason="the time limit uses a profiling timer (SIGPROF) in the main thread")
 def test_out_of_time_is_reported_not_faked():
     p = batch_norm_proof(time_limit=0.01)
     _fails(p)

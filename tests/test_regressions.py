@@ -88,3 +88,77 @@ def test_positive_integer_check_is_one_rule():
                  lambda: bp.initialise([3, 0])):
         with pytest.raises(ValueError, match="must be a positive integer, got 0"):
             call()
+
+
+# -- found by the independent check against PyTorch (issue 17) -----------------------------------
+@pytest.mark.parametrize("eps", [0.0, -1e-5, float("nan"), float("inf")])
+def test_batch_norm_eps_must_be_positive_and_finite(eps):
+    # eps = 0 on a constant feature gave NaN (0/0) with only a RuntimeWarning; eps < 0 gave NaN
+    # from sqrt; eps = nan gave NaN everywhere.
+    with pytest.raises(ValueError, match=r"eps must be a finite number > 0, got"):
+        bp.BatchNorm(3, eps=eps)
+    with pytest.raises(ValueError, match=r"eps must be a finite number > 0"):
+        bp.BatchNormLayer(3, eps=eps)
+
+
+@pytest.mark.parametrize("momentum", [1.5, -0.1, float("nan")])
+def test_batch_norm_momentum_must_be_in_the_unit_interval(momentum):
+    # momentum = 1.5 made the running variance negative (-38 after six steps) and eval output
+    # NaN; nan did the same.
+    with pytest.raises(ValueError, match=r"momentum must be a finite number in \[0, 1\]"):
+        bp.BatchNorm(3, momentum=momentum)
+
+
+def test_batch_norm_momentum_at_the_ends_is_accepted():
+    # 0 keeps only the last batch, 1 never moves: both legal running averages
+    x = np.array([[1.0, 3.0]])  # mean 2, variance 1
+    for momentum, mean in ((0.0, 2.0), (1.0, 0.0)):
+        node = bp.BatchNorm(1, momentum=momentum)
+        node.forward(x, np.ones((1, 1)), np.zeros((1, 1)))
+        assert node.running_mean[0, 0] == mean
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_dropout_layer_backward_refuses_a_dout_of_the_wrong_shape(training):
+    # A (1, 4) dout for a (3, 4) output was broadcast into a (3, 4) dx in train mode and
+    # returned as (1, 4) in eval mode.
+    layer = bp.DropoutLayer(0.5, seed=0).train(training)
+    layer.forward(np.ones((3, 4)))
+    with pytest.raises(bp.ShapeError, match=r"dout has shape \(1, 4\), expected \(3, 4\)"):
+        layer.backward(np.ones((1, 4)))
+    with pytest.raises(bp.ShapeError, match=r"dy has shape \(1, 4\), expected \(3, 4\)"):
+        layer.node.backward(np.ones((1, 4)))
+
+
+def test_dropout_layer_backward_refuses_nan():
+    layer = bp.DropoutLayer(0.5, seed=0)
+    layer.forward(np.ones((3, 4)))
+    dout = np.ones((3, 4))
+    dout[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"dout has 1 non-finite value\(s\) \(first: nan at "
+                                         r"index \(1, 2\)\)"):
+        layer.backward(dout)
+
+
+def test_fit_with_batch_norm_skips_a_last_batch_of_one():
+    # 7 examples in batches of 3 leave a last batch of 1, which batch norm cannot normalise;
+    # fit stopped in the middle of training with a ValueError. Now that batch is skipped: the
+    # epoch trains on 6 examples, and which 6 changes with the shuffle.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 7)), rng.integers(0, 3, size=7)
+    net = bp.MLP([4, 5, 3], batchnorm=True, seed=0)
+    assert net.min_batch == 2
+    seen = []
+    original = net.loss
+
+    def counting_loss(xb, yb, check=True):
+        seen.append(xb.shape[1])
+        return original(xb, yb, check=check)
+
+    net.loss = counting_loss
+    history = bp.fit(net, X, y, epochs=3, batch_size=3, optimizer=bp.SGD(0.1))
+    assert seen == [3, 3] * 3
+    assert history.epochs == 3
+    with pytest.raises(ValueError, match="batch_size = 1, but the model needs at least 2"):
+        bp.fit(bp.MLP([4, 5, 3], batchnorm=True), X, y, epochs=1, batch_size=1,
+               optimizer=bp.SGD(0.1))

@@ -5,12 +5,13 @@ edges with the forward value written above each edge and the gradient flowing ba
 written below (in red). Where a value fans out, each outgoing edge shows the part of the gradient
 that comes back along that path; the value's total gradient is their sum.
 
-**Legible in the book.** The book shows a figure at most :data:`COLUMN_PX` CSS px wide; a wider
-PNG is shrunk to fit, and its text with it. So nothing here is drawn at a size chosen by hand: the
-layout is computed from the measured extent of every label, and the figure's size follows from
-the layout. A figure whose text would show smaller than :data:`MIN_TEXT_PX` is refused with a
-``ValueError`` rather than drawn illegibly. :func:`legibility` measures any figure the same way the
-book shows it (smallest text, overlapping labels, labels crossed by a line).
+**Legible in the book.** The book shows a figure at most
+:data:`~bpcore.figures.legibility.COLUMN_PX` CSS px wide; a wider PNG is shrunk to fit, and its text
+with it. So nothing here is drawn at a size chosen by hand: the layout is computed from the measured
+extent of every label, and the figure's size follows from the layout. A figure whose text would show
+smaller than :data:`~bpcore.figures.legibility.MIN_TEXT_PX` is refused with a ``ValueError`` rather
+than drawn illegibly. :func:`~bpcore.figures.legibility.legibility` measures any figure the same way
+the book shows it (smallest text, overlapping labels, labels crossed by a line).
 
 **Layout.** A layered ("Sugiyama") layout, in pure Python so that it also runs in the browser
 (Pyodide has no Graphviz):

@@ -2,7 +2,7 @@
 
 The book shows a figure at most :data:`COLUMN_PX` CSS px wide; a wider PNG is shrunk to fit, and
 its text with it. So no figure here is drawn at a size chosen by hand: layouts are computed from
-the measured extent of every label (:func:`_text_size`), and a figure whose text would show
+the measured extent of every label (``_text_size``), and a figure whose text would show
 smaller than :data:`MIN_TEXT_PX` is refused with a ``ValueError`` rather than drawn illegibly.
 :func:`legibility` measures any figure the same way the book shows it (smallest text,
 overlapping labels, labels crossed by a line).
@@ -22,9 +22,11 @@ from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path
 from matplotlib.text import Text
 
-COLUMN_PX = 690  # width of the book's text column, CSS px (jupyter-book, 1280 px window)
+#: Width of the book's text column, CSS px (jupyter-book, at a 1280 px window).
+COLUMN_PX = 690
 DPI = 100  # the notebook inline backend's dpi: one figure pixel is one CSS px
-MIN_TEXT_PX = 10.0  # no text smaller than this as the reader sees it
+#: No text smaller than this, in CSS px, as the reader sees it.
+MIN_TEXT_PX = 10.0
 SAVE_PAD_IN = 0.1  # bbox_inches="tight" adds savefig.pad_inches around the drawing
 
 GRAD_COLOUR = "#c0392b"  # gradients are red, in every figure of the book

@@ -24,6 +24,7 @@ import numpy as np
 from .. import checks
 from ..checks import ShapeError, float_array, same_shape
 from ..engine.node import Elementwise, Node
+from .activations import Identity
 from .activations import activation as activation_node
 
 
@@ -96,6 +97,8 @@ class LayerBlock(Node):
 
     def __init__(self, activation: str | Elementwise = "relu") -> None:
         self.activation = activation_node(activation)
+        # g'(z) = 1 everywhere: the output layer of a softmax network skips the product
+        self._unit_slope = isinstance(self.activation, Identity)
         self.activation_name = getattr(self.activation, "name", "") or type(
             self.activation).__name__
 
@@ -125,7 +128,7 @@ class LayerBlock(Node):
         return a
 
     def _backward(self, da: np.ndarray, need_da_prev: bool = True):
-        dz = da * self.activation.derivative(self.z, self.a)  # da ⊙ g'(z)
+        dz = da if self._unit_slope else da * self.activation.derivative(self.z, self.a)
         dW = dz @ self.a_prev.T
         db = dz.sum(axis=1, keepdims=True)
         da_prev = self.W.T @ dz if need_da_prev else None  # the first layer has no use for it

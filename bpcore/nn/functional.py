@@ -68,9 +68,10 @@ def softmax(z):
 
 
 def softmax_with_loss(z, t):
-    """Softmax-with-loss of logits z against labels t: a :class:`SoftmaxWithLoss` node for a
-    Value ``z`` (the labels stay constants, so integer labels keep their dtype), the exact
-    symbolic loss for SymPy input, else the loss itself (a float)."""
+    """Softmax-with-loss of logits z against labels t: a
+    :class:`~bpcore.nn.losses.SoftmaxWithLoss` node for a Value ``z`` (the labels stay
+    constants, so integer labels keep their dtype), the exact symbolic loss for SymPy input,
+    else the loss itself (a float)."""
     node = SoftmaxWithLoss()
     if isinstance(z, Value):
         return apply(node, z, t)

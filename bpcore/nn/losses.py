@@ -228,7 +228,18 @@ class SoftmaxWithLoss(Node):
         is_one_hot, t = checks.labels(t, z.shape)
         if is_one_hot:
             t = t.astype(z.dtype, copy=False)  # a float32 network's gradients stay float32
-        loss, y = _sce_core(_as_columns(z), t, is_one_hot)
+        return self._forward(z, t)
+
+    def check_targets(self, t, out_shape: tuple[int, ...], dtype, name: str = "t"):
+        """t checked for outputs of ``out_shape`` (labels in range, or one-hot targets in
+        the outputs' dtype), as forward checks it: a whole data set, once."""
+        is_one_hot, t = checks.labels(t, out_shape, name)
+        return t.astype(dtype, copy=False) if is_one_hot else t
+
+    def _forward(self, z, t):
+        """The training loop's path: z a float array, t labels or one-hot targets of z's
+        dtype, both already checked."""
+        loss, y = _sce_core(_as_columns(z), t, t.shape == z.shape)
         self.y, self.t = y.reshape(z.shape), t
         return loss
 
@@ -326,10 +337,22 @@ class MSE(Node):
     formula = r"L = \frac{1}{2m}\sum_{i=1}^{m}\sum_{k} (a_{ki} - t_{ki})^2"
 
     def forward(self, a, t):
-        a, t, m = _check_mse(a, t)
-        self.diff, self.m = a - t, m
+        a, t, _ = _check_mse(a, t)
+        return self._forward(a, t)
+
+    def check_targets(self, t, out_shape: tuple[int, ...], dtype, name: str = "t"):
+        """t as a finite float array of the outputs' shape and dtype: a whole data set, once."""
+        t = float_array(t, name)
+        if t.shape != tuple(out_shape):
+            raise ShapeError(f"targets {name} have shape {t.shape}, but the outputs have shape "
+                             f"{tuple(out_shape)}: MSE needs the same shape")
+        return t.astype(dtype, copy=False)
+
+    def _forward(self, a, t):
+        """The training loop's path: a and t float arrays of one shape, already checked."""
+        self.diff, self.m = a - t, (a.shape[1] if a.ndim == 2 else 1)
         d = self.diff.ravel()
-        return float(d @ d) / (2 * m)
+        return float(d @ d) / (2 * self.m)
 
     def backward(self, dout=1.0):
         return (self.diff * (dout / self.m),)

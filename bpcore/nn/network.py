@@ -102,15 +102,15 @@ class Network:
         return self.train(False)
 
     # -- forward and backward ------------------------------------------------------------------
-    def _check_x(self, x: object) -> np.ndarray:
+    def _check_x(self, x: object, name: str = "x") -> np.ndarray:
         """x as a finite 2-D float array (n_0, m) with m >= 1, in the parameters' dtype."""
         dtype = self._dtype
         if not isinstance(x, np.ndarray) or x.dtype != dtype:
             if isinstance(x, np.ndarray) and (x.dtype == object or x.dtype.kind not in "biuf"):
-                raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
+                raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
             x = np.asarray(x, dtype=dtype)
-        checks.examples_as_columns(x, x_name="x", n_features=self._n0)
-        checks.check_finite(x, "x")
+        checks.examples_as_columns(x, x_name=name, n_features=self._n0)
+        checks.check_finite(x, name)
         return x
 
     @property
@@ -126,17 +126,43 @@ class Network:
         self._ready = False  # the layers' caches now belong to this x, not to a loss
         return a
 
-    def loss(self, x: object, t: object) -> float:
+    def loss(self, x: object, t: object, check: bool = True) -> float:
         """Forward pass and the loss node's mean loss over the m columns of x.
 
         ``t`` is whatever the loss node accepts (integer labels of shape (m,) or one-hot
         targets for softmax-with-loss; targets of the output's shape for MSE): the loss node
         checks it.
+
+        ``check=False`` skips every check of x and t, for a training loop whose data was
+        validated once as a whole (:meth:`check_data`; :func:`~bpcore.nn.train.fit` does
+        this): the numbers are the same, and a loss that turns non-finite is still caught
+        by the loop. Give it only batches of validated data.
         """
-        out = self.forward(x)
-        value = self.loss_node.forward(out, t)
+        if check:
+            out = self.forward(x)
+            value = self.loss_node.forward(out, t)
+        else:
+            a = x
+            for layer in self._layers:
+                a = layer._forward(a)
+            value = self.loss_node._forward(a, t)
         self._ready = True
         return value
+
+    def check_data(self, x: object, t: object, x_name: str = "X",
+                   t_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+        """A whole data set, checked once as :meth:`loss` would check each batch of it: x as
+        a finite float array of the parameters' dtype, (n_0, m); t as the loss node accepts
+        it (labels in range, or targets of the output's shape, in x's dtype). Returns both,
+        ready for ``loss(xb, tb, check=False)`` on their columns."""
+        x = self._check_x(x, x_name)
+        checks.examples_as_columns(x, t, x_name, t_name)
+        if not hasattr(self.loss_node, "check_targets"):
+            raise TypeError(f"{type(self.loss_node).__name__} has no check_targets: train "
+                            "with loss(x, t), which checks every batch")
+        K = self._evaluate(x[:, :1]).shape[0]  # the output size, whatever the last layer is
+        t = self.loss_node.check_targets(t, (K, x.shape[1]), x.dtype, t_name)
+        return x, t
 
     def backward(self) -> dict[str, np.ndarray]:
         """Gradients of the last :meth:`loss` with respect to every parameter, keyed like

@@ -92,6 +92,7 @@ class Optimizer:
         return out
 
     def update(self, key: str, w: np.ndarray, g: np.ndarray) -> None:
+        """Update the parameter ``w`` (named ``key``) in place from its gradient ``g``."""
         raise NotImplementedError
 
     def _state(self, store: dict[str, np.ndarray], key: str, w: np.ndarray) -> np.ndarray:

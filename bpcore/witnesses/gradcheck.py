@@ -4,10 +4,10 @@ For a scalar function f, the central difference
 
 .. math:: \frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}
 
-has truncation error O(h^2) and rounding error about eps * |f| / h; with h = 1e-5 in
+has truncation error O(h^2) and rounding error about ``eps * |f| / h``; with h = 1e-5 in
 float64 both are near 1e-10 relative, which is why agreement to 1e-7 is a meaningful test
 and float32 or one-sided differences (errors 1e-3..1e-5) are not. The step is scaled with the
-entry, h * max(1, |x_i|), so that an input of 100 is not nudged by a relatively tinier amount
+entry, ``h * max(1, |x_i|)``, so that an input of 100 is not nudged by a relatively tinier amount
 than an input of 1 (which would leave the rounding error, not the truncation error, in charge).
 
 The pass threshold :data:`~bpcore.witnesses.report.DEFAULT_TOL` = 1e-7 relative sits two to
@@ -106,7 +106,7 @@ def network_gradcheck(model, x: np.ndarray, t: object, h: float = DEFAULT_H,
     finally:
         for k in keys:
             model.params[k][...] = saved[k]
-    floor = 1e-3 * max(float(np.linalg.norm(n)) for n in numeric)
+    floor = 1e-3 * max((float(np.linalg.norm(n)) for n in numeric), default=0.0)
     report = Report("network", tol=tol, values={"backprop": [analytic[k] for k in keys],
                                                 "FD": numeric})
     for k, n in zip(keys, numeric):

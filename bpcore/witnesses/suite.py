@@ -18,7 +18,7 @@ differences of its loss, for every activation and output/loss pairing of ``MLP``
 
 Tolerance: :data:`TOL` = 1e-7 relative. SymPy and backprop are both exact formulas evaluated in
 float64, so they agree to ~1e-15. Central differences with h = 1e-5 in float64 have truncation
-error O(h²) ≈ 1e-10 and rounding error ≈ eps·|f|/h ≈ 1e-11 (relative), so correct gradients
+error O(h²) ≈ 1e-10 and rounding error ≈ ``eps·|f|/h`` ≈ 1e-11 (relative), so correct gradients
 land at 1e-8..1e-11 (the noise grows with the conditioning of the function: a log near a
 small probability gives the upper end). 1e-7 leaves a margin above that noise, while any
 real mistake -- a missing factor, a transposed matrix, a dropped term, a wrong 1/m -- gives

@@ -17,9 +17,9 @@ verdict is only ever what that computation returned: if SymPy stops, raises or r
 time, the proof says ``proved=False`` and why. Every assumption a proof uses is listed and
 numbered, and the step that uses it names it.
 
-The package: :mod:`.proof` (the proof object and its time limit), :mod:`.sums` (SymPy helpers),
-:mod:`.texwidth` (how wide a proof renders, where it breaks), and one module per family of
-nodes: :mod:`.losses`, :mod:`.matrices`, :mod:`.elementwise`, :mod:`.batchnorm`. Which node has
+The package: ``proof`` (the proof object and its time limit), ``sums`` (SymPy helpers),
+``texwidth`` (how wide a proof renders, where it breaks), and one module per family of
+nodes: ``losses``, ``matrices``, ``elementwise``, ``batchnorm``. Which node has
 which proof is found, not listed: every elementwise node (a subclass of
 :class:`~bpcore.engine.node.Elementwise`) gets the elementwise proof, from its own
 ``symbolic`` form and ``derivative``; the other nodes have the proofs named in

@@ -155,7 +155,7 @@ class Proof:
 
     def rows(self) -> list[tuple[str, str]]:
         r"""The display as (left, right) cells of an ``aligned`` block, at most
-        :data:`WIDTH_EM` wide: each gradient of the claim on a row of its own; each step
+        ``texwidth.WIDTH_EM`` wide: each gradient of the claim on a row of its own; each step
         ``lhs = rhs``, with its note in brackets after it if there is room, else on rows of
         its own under it; assumptions and the verdict wrapped. Rows with an empty left cell
         hold text (or the continuation of a formula)."""
@@ -202,10 +202,13 @@ class _OutOfTime(BaseException):
 
 @contextmanager
 def _time_limit(seconds: float | None):
-    """Raise :class:`_OutOfTime` after ``seconds`` (SIGALRM: Unix, main thread only).
+    """Raise :class:`_OutOfTime` after ``seconds`` of this process's CPU time (a profiling
+    timer, SIGPROF: Unix, main thread only).
 
-    Elsewhere (Windows, a worker thread) there is no limit. A timer someone else had set
-    (pytest-timeout, say) is restored with the time it has left.
+    CPU time, not wall time: on a machine busy with other work SymPy gets the same number of
+    seconds to think, so a proof's verdict does not depend on the load. Elsewhere (Windows, a
+    worker thread) there is no limit. A profiling timer someone else had set is restored with
+    the time it has left.
     """
     usable = (seconds and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
@@ -216,17 +219,17 @@ def _time_limit(seconds: float | None):
     def on_alarm(signum, frame):
         raise _OutOfTime
 
-    old_handler = signal.signal(signal.SIGALRM, on_alarm)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    start = time.monotonic()
+    old_handler = signal.signal(signal.SIGPROF, on_alarm)
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_PROF, seconds)
+    start = time.process_time()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old_handler)
         if old_delay:
-            left = max(old_delay - (time.monotonic() - start), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
+            left = max(old_delay - (time.process_time() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_PROF, left, old_interval)
 
 
 def _run(node: str, claim: Callable[[], list], for_all: str, body: Callable[[Proof], None],
@@ -247,8 +250,8 @@ def _run(node: str, claim: Callable[[], list], for_all: str, body: Callable[[Pro
             proof.claim = r",\ ".join(f"{lhs} = {_one_line(rhs)}" for lhs, rhs in proof.claims)
             body(proof)
     except _OutOfTime:
-        proof.fail(f"SymPy did not finish within {time_limit:g} s (stopped after step "
-                   f"{len(proof.steps.steps)})")
+        proof.fail(f"SymPy did not finish within {time_limit:g} s of CPU time (stopped "
+                   f"after step {len(proof.steps.steps)})")
     except Exception as err:  # a SymPy failure or an ill-formed claim: reported, not hidden
         proof.fail(f"SymPy stopped with {type(err).__name__}: {err}")
     proof.seconds = time.perf_counter() - start

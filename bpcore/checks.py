@@ -28,11 +28,20 @@ def positive_int(value: object, name: str) -> int:
     A value that is not an integer (a float, a bool, a string) is a TypeError; an integer below
     1 is a ValueError.
     """
+    return _integer(value, name, 1, "a positive integer")
+
+
+def non_negative_int(value: object, name: str) -> int:
+    """``value`` as an int >= 0 (a count that may be zero, such as images held out), or a
+    named error: TypeError for a non-integer (a float, a bool, a string), ValueError below 0."""
+    return _integer(value, name, 0, "a non-negative integer")
+
+
+def _integer(value: object, name: str, least: int, what: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} "
-                        f"({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+    if value < least:
+        raise ValueError(f"{name} must be {what}, got {value!r}")
     return int(value)
 
 

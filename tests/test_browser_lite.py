@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 import websocket
 
+import bpcore
+
 NOTEBOOK = "ch1_computation_graph.ipynb"
 CHAPTER_PAGE = "book/ch1_computation_graph.html"
 KERNEL_TIMEOUT = 180  # s: Pyodide, numpy and IPython load from the local server
@@ -359,5 +361,6 @@ def test_lite_fetches_nothing_from_the_network(lite_run):
     assert not outside, "the book asked for other hosts:\n" + "\n".join(outside)
     served = {p.split("?")[0] for p in lite_run["served"]}
     for needed in ("pyodide.asm.wasm", "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
-                   "sympy-1.14.0-py3-none-any.whl", "bpcore-0.1.0-py3-none-any.whl"):
+                   "sympy-1.14.0-py3-none-any.whl",
+                   f"bpcore-{bpcore.__version__}-py3-none-any.whl"):
         assert f"/lite/static/pyodide/{needed}" in served, f"{needed} was not loaded"

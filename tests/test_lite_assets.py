@@ -103,37 +103,3 @@ def test_packed_digits_give_the_same_split_without_scikit_learn(tmp_path, monkey
     monkeypatch.setattr(data, "PACKED_DIGITS", tmp_path / "absent.npz")
     with pytest.raises(ImportError, match="needs scikit-learn"):
         data.load_digits_split(test_size=0.25, seed=0)
-
-
-# -- fit ---------------------------------------------------------------------------------------
-
-
-class SoftmaxRegression:
-    """A one-layer model with the MLP interface, written out here so fit is tested alone.
-
-    z = W x + b, mean cross-entropy of softmax(z); gradients (1/m)(y - t) x^T and (1/m)Σ(y - t).
-    """
-
-    def __init__(self, n_in: int, n_classes: int) -> None:
-        self.params = {"W1": np.zeros((n_classes, n_in)), "b1": np.zeros((n_classes, 1))}
-
-    def _probs(self, x: np.ndarray) -> np.ndarray:
-        z = self.params["W1"] @ x + self.params["b1"]
-        e = np.exp(z - z.max(axis=0))
-        return e / e.sum(axis=0)
-
-    def loss(self, x: np.ndarray, labels: np.ndarray) -> float:
-        y = self._probs(x)
-        m = x.shape[1]
-        self._cache = (x, y, labels)
-        return float(-np.log(y[labels, np.arange(m)]).mean())
-
-    def backward(self) -> dict[str, np.ndarray]:
-        x, y, labels = self._cache
-        m = x.shape[1]
-        dz = y.copy()
-        dz[labels, np.arange(m)] -= 1.0
-        return {"W1": dz @ x.T / m, "b1": dz.sum(axis=1, keepdims=True) / m}
-
-    def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
-        return float((self._probs(x).argmax(axis=0) == labels).mean())

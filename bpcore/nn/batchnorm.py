@@ -11,9 +11,9 @@ Every :math:`x_i` reaches the loss along three paths -- directly through :math:`
 through :math:`\mu` and :math:`\sigma^2`, which every example shares -- and the three add up to
 
 .. math::
-    dx = \frac{\gamma}{m\sqrt{\sigma^2 + \epsilon}}
-         \Big(m\, dy - \sum_i dy_i - \hat x \sum_i dy_i \hat x_i\Big), \quad
-    d\gamma = \sum_i dy_i \hat x_i, \quad d\beta = \sum_i dy_i .
+    dx &= \frac{\gamma}{m\sqrt{\sigma^2 + \epsilon}}
+          \Big(m\, dy - \sum_i dy_i - \hat x \sum_i dy_i \hat x_i\Big), \\
+    d\gamma &= \sum_i dy_i \hat x_i, \qquad d\beta = \sum_i dy_i .
 
 Train mode also updates running averages of :math:`\mu` and :math:`\sigma^2`; eval mode uses
 them instead of the batch's statistics, so a prediction does not depend on the other examples

@@ -204,9 +204,9 @@ class Report:
             body.append(f"<tr><td><code>{escape(n)}</code></td>{tds}</tr>")
         notes = "".join(f"<li><code>{escape(c.name)}</code>: {escape(c.note)}</li>"
                         for c in self.failures if c.note)
-        return (f"<table><thead><tr><th>input</th>{head}</tr></thead><tbody>{''.join(body)}"
-                f"</tbody></table><p>{escape(self.summary())}</p>"
-                + (f"<ul>{notes}</ul>" if notes else ""))
+        return (f'<div class="bp-report"><table><thead><tr><th>input</th>{head}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table><p>{escape(self.summary())}</p>"
+                + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
 
     def to_dict(self) -> dict:
         return {"subject": self.subject, "ok": self.ok, "tol": self.tol,

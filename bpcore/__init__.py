@@ -80,6 +80,7 @@ from .witnesses import (
     Report,
     backward_derivation,
     bucket,
+    check,
     derive,
     equal,
     gradcheck,
@@ -104,7 +105,8 @@ __all__ = [
     "log_softmax", "logsumexp", "minibatches", "mse_loss", "one_hot", "relu", "sigmoid",
     "softmax", "softmax_cross_entropy", "softmax_with_loss", "split_validation", "tanh",
     # witnesses
-    "Comparison", "Derivation", "Report", "backward_derivation", "bucket", "derive", "equal",
+    "Comparison", "Derivation", "Report", "backward_derivation", "bucket", "check", "derive",
+    "equal",
     "gradcheck", "latex", "network_gradcheck", "numerical_gradient", "rel_error", "verdict",
     "verify", "verify_node",
     # checks

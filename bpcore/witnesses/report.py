@@ -96,6 +96,8 @@ class Comparison:
     ``error`` is a relative error, or None where the witnesses give no number to compare (a
     proof's symbolic residue, a check that could not run); ``ok`` is then given explicitly.
     ``note`` says what went wrong (a proof's leftover, a diagnosis of a reader's gradient).
+    ``kind`` is ``"gradient"`` for a gradient compared with a witness, ``"check"`` for a property
+    of the code itself (its inputs left unchanged, the same answer after a second forward).
     """
 
     name: str
@@ -105,6 +107,7 @@ class Comparison:
     worst_entry: tuple[int, ...] | None = None
     ok: bool | None = None
     note: str = ""
+    kind: str = "gradient"
 
     def __post_init__(self) -> None:
         if self.ok is None:  # from the error: NaN fails (NaN <= tol is False)
@@ -125,7 +128,7 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "witnesses": self.witnesses, "error": self.error,
-                "tol": self.tol, "ok": self.ok, "note": self.note,
+                "tol": self.tol, "ok": self.ok, "note": self.note, "kind": self.kind,
                 "worst_entry": None if self.worst_entry is None else list(self.worst_entry)}
 
 
@@ -168,27 +171,42 @@ class Report:
         return worst(found) if found else None
 
     def _grid(self) -> tuple[list[str], list[str], dict[tuple[str, str], Comparison]]:
-        names = list(dict.fromkeys(c.name for c in self.comparisons))
-        pairs = list(dict.fromkeys(c.witnesses for c in self.comparisons))
-        return names, pairs, {(c.name, c.witnesses): c for c in self.comparisons}
+        grads = [c for c in self.comparisons if c.kind == "gradient"]
+        names = list(dict.fromkeys(c.name for c in grads))
+        pairs = list(dict.fromkeys(c.witnesses for c in grads))
+        return names, pairs, {(c.name, c.witnesses): c for c in grads}
+
+    def _checks(self) -> list[Comparison]:
+        return [c for c in self.comparisons if c.kind != "gradient"]
+
+    def _notes(self) -> list[tuple[str, str]]:
+        """(who, note) for each failure with a note: the input's name, or the check's."""
+        found = [(c.name if c.kind == "gradient" else c.witnesses, c.note)
+                 for c in self.failures if c.note]
+        return list(dict.fromkeys(found))  # one note per input, whichever witness saw it
 
     def summary(self) -> str:
         if not self.comparisons:
             return f"{self.subject}: nothing was compared"
-        agree = "the witnesses agree" if self.ok else "the witnesses DISAGREE"
-        return f"{self.subject}: {agree} (relative tolerance {self.tol:.0e})"
+        if self.ok:
+            return f"{self.subject}: the witnesses agree (relative tolerance {self.tol:.0e})"
+        return (f"{self.subject}: FAIL, {len(self.failures)} of {len(self.comparisons)} "
+                f"comparisons (relative tolerance {self.tol:.0e})")
 
     def table(self) -> str:
         names, pairs, cells = self._grid()
-        first = max([len("input")] + [len(n) for n in names]) + 2
-        widths = [max(len(p), 14) + 2 for p in pairs]
-        rows = ["input".ljust(first) + "".join(p.rjust(w) for p, w in zip(pairs, widths))]
-        for n in names:
-            rows.append(n.ljust(first) + "".join(
-                (cells[(n, p)].verdict if (n, p) in cells else "—").rjust(w)
-                for p, w in zip(pairs, widths)))
+        rows = []
+        if names:
+            first = max([len("input")] + [len(n) for n in names]) + 2
+            widths = [max(len(p), 14) + 2 for p in pairs]
+            rows.append("input".ljust(first) + "".join(p.rjust(w) for p, w in zip(pairs, widths)))
+            for n in names:
+                rows.append(n.ljust(first) + "".join(
+                    (cells[(n, p)].verdict if (n, p) in cells else "—").rjust(w)
+                    for p, w in zip(pairs, widths)))
+        rows += [f"{c.witnesses}: {c.verdict}" for c in self._checks()]
         rows.append(self.summary())
-        rows += [f"  {c.name}: {c.note}" for c in self.failures if c.note]
+        rows += [f"  {who}: {note}" for who, note in self._notes()]
         return "\n".join(rows)
 
     def __repr__(self) -> str:
@@ -202,11 +220,16 @@ class Report:
             tds = "".join(f"<td>{escape(cells[(n, p)].verdict) if (n, p) in cells else '—'}</td>"
                           for p in pairs)
             body.append(f"<tr><td><code>{escape(n)}</code></td>{tds}</tr>")
-        notes = "".join(f"<li><code>{escape(c.name)}</code>: {escape(c.note)}</li>"
-                        for c in self.failures if c.note)
-        return (f'<div class="bp-report"><table><thead><tr><th>input</th>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table><p>{escape(self.summary())}</p>"
-                + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
+        table = (f"<table><thead><tr><th>input</th>{head}</tr></thead>"
+                 f"<tbody>{''.join(body)}</tbody></table>" if names else "")
+        checks = "".join(f"<li>{escape(c.witnesses)}: {escape(c.verdict)}</li>"
+                         for c in self._checks())
+        notes = "".join(f"<li><code>{escape(who)}</code>: {escape(note)}</li>"
+                        for who, note in self._notes())
+        return (f'<div class="bp-report">{table}'
+                + (f'<ul class="bp-checks">{checks}</ul>' if checks else "")
+                + f"<p>{escape(self.summary())}</p>"
+                + (f'<ul class="bp-notes">{notes}</ul>' if notes else "") + "</div>")
 
     def to_dict(self) -> dict:
         return {"subject": self.subject, "ok": self.ok, "tol": self.tol,

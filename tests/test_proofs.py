@@ -468,9 +468,9 @@ def test_batch_norm_abbreviations_are_display_only(all_proofs):
     # the display writes the derivation with mu, sigma^2, s and x-hat, introduced as steps ...
     p = all_proofs["BatchNorm"]
     lhs_shown = [lhs for lhs, _, _ in p.steps.steps]
-    assert lhs_shown[:5] == [r"\mu", r"\sigma^{2}", "s", r"\hat{x}_i", "y_i"]
+    assert lhs_shown[:5] == [r"\mu", r"\sigma^{2}", "s", r"\hat{z}_i", r"\tilde{z}_i"]
     tex = p._repr_latex_()
-    assert r"\sqrt{\epsilon + \frac" not in tex and r"\hat{x}" in tex
+    assert r"\sqrt{\epsilon + \frac" not in tex and r"\hat{z}" in tex
     # ... and each abbreviated expression is the expression itself: expanding the names back
     # gives what the proof checked (SymPy, the same test of equality the proof uses)
     mu, std, xhat = bn_proofs._bn_forward()

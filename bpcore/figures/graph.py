@@ -47,6 +47,7 @@ from .legibility import (
     _PAD,
     COLUMN_PX,
     DPI,
+    FADED_COLOUR,
     GRAD_COLOUR,
     LABEL_PT,
     NAME_PT,
@@ -97,6 +98,8 @@ class _Slot:
     succs: list[_Slot] = field(default_factory=list)
     pos: float = 0.0  # place within the layer, 0..1 (ordering)
     y: float = 0.0
+    vid: int = 0  # id() of the Value an op or input slot stands for
+    faded: bool = False  # drawn in grey: not on the path the figure highlights
 
 
 @dataclass
@@ -167,6 +170,7 @@ class _Builder:
             elif not _is_constant(v) or v is root:
                 self.slot[id(v)] = self.name(0, v.label or self.number(v.data), bool(v.label),
                                              "leaf")
+                self.slot[id(v)].vid = id(v)
 
     def number(self, x) -> str:
         return _fmt(x, self.fmt)
@@ -196,6 +200,7 @@ class _Builder:
         op = self.add(_Slot("op", rank, text=v.node.symbol, width=2 * self.radius + _ENTRY,
                             above=self.radius, below=self.radius))
         self.slot[id(v)] = op
+        op.vid = id(v)
         shares = v.node.backward(v.grad) if self.show_grad else [None] * len(v.parents)
         for p, g in zip(v.parents, shares):
             if _is_constant(p):  # its number is the value: the edge shows the gradient only
@@ -489,23 +494,27 @@ def _edge_path(layout: _GraphLayout, chain: list[_Slot]) -> Path:
 def _draw_slot(ax, layout: _GraphLayout, s: _Slot, k: float) -> None:
     """Draw one slot; ``k`` scales fonts and lines when the caller's axes are too small."""
     x0, x1, r = layout.x0[s.rank], layout.x1[s.rank], layout.radius
+    ink = FADED_COLOUR if s.faded else "black"
     if s.kind == "op":
-        ax.add_patch(Circle((x1 - r, s.y), r, fc="#eaf2fb", ec="#2c3e50", lw=1.5 * k, zorder=3))
-        ax.text(x1 - r, s.y, s.text, ha="center", va="center", fontsize=SYMBOL_PT * k, zorder=4)
+        ax.add_patch(Circle((x1 - r, s.y), r, fc="#f4f4f4" if s.faded else "#eaf2fb",
+                            ec=FADED_COLOUR if s.faded else "#2c3e50", lw=1.5 * k, zorder=3))
+        ax.text(x1 - r, s.y, s.text, ha="center", va="center", fontsize=SYMBOL_PT * k, zorder=4,
+                color=ink)
     elif s.kind in ("leaf", "const"):
         ax.text(x1 - _TEXT_GAP, s.y, s.text, ha="right", va="center",
                 fontsize=(NAME_PT if s.italic else LABEL_PT) * k,
-                style="italic" if s.italic else "normal")
+                style="italic" if s.italic else "normal", color=ink)
     elif s.kind == "out" and s.text:
         ax.text(x0 + _TEXT_GAP, s.y, s.text, ha="left", va="center", fontsize=NAME_PT * k,
-                style="italic")
+                style="italic", color=ink)
     elif s.kind == "label":
         mid = (x0 + x1) / 2
         if s.value:
-            ax.text(mid, s.y + _PAD, s.value, ha="center", va="bottom", fontsize=LABEL_PT * k)
+            ax.text(mid, s.y + _PAD, s.value, ha="center", va="bottom", fontsize=LABEL_PT * k,
+                    color=ink)
         if s.grad:
             ax.text(mid, s.y - _PAD, s.grad, ha="center", va="top", fontsize=LABEL_PT * k,
-                    color=GRAD_COLOUR)
+                    color=FADED_COLOUR if s.faded else GRAD_COLOUR)
 
 
 def _draw_layout(ax, layout: _GraphLayout, k: float) -> None:
@@ -513,16 +522,38 @@ def _draw_layout(ax, layout: _GraphLayout, k: float) -> None:
         for s in rank:
             _draw_slot(ax, layout, s, k)
     for chain in layout.chains:
+        faded = any(s.faded for s in chain[1:-1]) or (len(chain) == 2 and chain[0].faded)
         ax.add_patch(FancyArrowPatch(path=_edge_path(layout, chain), arrowstyle="-|>",
-                                     mutation_scale=12 * k, lw=1.2 * k, color="black",
-                                     shrinkA=0, shrinkB=0, zorder=2))
+                                     mutation_scale=12 * k, lw=(1.0 if faded else 1.6) * k,
+                                     color=FADED_COLOUR if faded else "black",
+                                     shrinkA=0, shrinkB=0, zorder=1 if faded else 2))
+
+
+def _fade(layout: _GraphLayout, paths) -> None:
+    """Grey out every node and edge that is not on one of ``paths`` (sequences of Values,
+    each edge between consecutive ones; the last may be the root, whose edge to the output's
+    name then stays too)."""
+    edges = {(id(a), id(b)) for path in paths for a, b in zip(path, path[1:])}
+    nodes = {id(v) for path in paths for v in path}
+    for chain in layout.chains:
+        src, dst = chain[0], chain[-1]
+        on = (src.vid, dst.vid) in edges or (dst.kind == "out" and src.vid in nodes)
+        for s in chain[1:-1]:
+            s.faded = not on
+        for end in (src, dst):
+            if end.kind in ("op", "leaf") and end.vid not in nodes:
+                end.faded = True
 
 
 def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
-               fmt: str = "{:.4g}", ax=None, output_label: str | None = None):
+               fmt: str = "{:.4g}", ax=None, output_label: str | None = None,
+               highlight=None):
     """Draw the graph that produced ``root``; returns the matplotlib Figure.
 
     Call ``root.backward()`` first to see gradients (``show_grad=False`` draws values only).
+    ``highlight``, a list of paths (each a sequence of Values, the edges between consecutive
+    ones), draws those paths in full colour and everything else in light grey, at the same
+    places as in the whole graph: one route of the gradient at a time.
     The figure is as large as its layout needs for 10 pt labels; a graph too wide to show them
     at 10 px in the book's column raises ValueError (draw it in parts). With ``ax=`` the
     caller's axes set the size: the drawing is shrunk, fonts included, if it does not fit.
@@ -532,6 +563,8 @@ def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
                         f"{type(root).__name__}")
     name = output_label if output_label is not None else root.label
     layout = _graph_layout(root, show_grad, fmt, name or "")
+    if highlight is not None:
+        _fade(layout, highlight)
     top = layout.top
     if title:
         tw, th = _text_size(title, TITLE_PT)

@@ -22,8 +22,9 @@ from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path
 from matplotlib.text import Text
 
-#: Width of the book's text column, CSS px (jupyter-book, at a 1280 px window).
-COLUMN_PX = 690
+#: Width a figure gets in the book's text column, CSS px (measured in Chromium: jupyter-book
+#: with sphinx-book-theme at a 1280 px window shows images at most 676 px wide).
+COLUMN_PX = 676
 DPI = 100  # the notebook inline backend's dpi: one figure pixel is one CSS px
 #: No text smaller than this, in CSS px, as the reader sees it.
 MIN_TEXT_PX = 10.0
@@ -32,6 +33,7 @@ SAVE_PAD_IN = 0.1  # bbox_inches="tight" adds savefig.pad_inches around the draw
 GRAD_COLOUR = "#c0392b"  # gradients are red, in every figure of the book
 FORWARD_COLOUR = "#1f4e79"
 CACHE_COLOUR = "#7f7f7f"
+FADED_COLOUR = "#b8b8b8"  # the rest of a graph, behind a highlighted path
 
 LABEL_PT = 10.0  # edge values and gradients, constants: the smallest text of a graph figure
 NAME_PT = 11.0  # names of inputs and of the output

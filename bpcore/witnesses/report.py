@@ -22,6 +22,7 @@ digits.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from html import escape
 
@@ -31,6 +32,8 @@ import numpy as np
 DEFAULT_TOL = 1e-7
 #: The floor of the relative error's denominator: two gradients of ~0 agree.
 TINY = 1e-12
+#: Printed notes are wrapped to this many characters (the book's code column is 78).
+WIDTH = 78
 
 
 def rel_error(a: object, b: object, floor: float = TINY) -> float:
@@ -206,7 +209,9 @@ class Report:
                     for p, w in zip(pairs, widths)))
         rows += [f"{c.witnesses}: {c.verdict}" for c in self._checks()]
         rows.append(self.summary())
-        rows += [f"  {who}: {note}" for who, note in self._notes()]
+        for who, note in self._notes():  # wrapped: a note must fit a notebook's column
+            rows += textwrap.wrap(f"{who}: {note}", WIDTH, initial_indent="  ",
+                                  subsequent_indent="    ")
         return "\n".join(rows)
 
     def __repr__(self) -> str:

@@ -25,13 +25,13 @@ def batch_norm_backward(xhat, g, q, m, gamma, std, total):
     return dx, total(lambda s: g(s) * xhat(s)), total(g)
 
 
-_BN_X, _BN_G = sp.IndexedBase("x", real=True), sp.IndexedBase("g", real=True)
+_BN_X, _BN_G = sp.IndexedBase("z", real=True), sp.IndexedBase("g", real=True)
 _EPS = sp.Symbol("epsilon", positive=True)
 #: Names batch norm's display gives to parts of the forward. SymPy never sees them: the proof
 #: differentiates and checks the expressions written out, and only what is shown uses them.
 _MU, _VAR = sp.Symbol(r"\mu", real=True), sp.Symbol(r"\sigma^{2}", nonnegative=True)
 _STD = sp.Symbol("s", positive=True)
-_XHAT = sp.IndexedBase(r"\hat{x}", real=True)
+_XHAT = sp.IndexedBase(r"\hat{z}", real=True)
 
 
 def _bn_forward():
@@ -106,30 +106,30 @@ def batch_norm_proof(claim: Callable = batch_norm_backward,
         return sp.Sum(f(j), (j, 1, m))
 
     def claimed() -> list:
-        shown = claim(lambda s: sp.IndexedBase(r"\hat{x}")[s], lambda s: Gb[s], k, m, gamma,
+        shown = claim(lambda s: sp.IndexedBase(r"\hat{z}")[s], lambda s: Gb[s], k, m, gamma,
                       sp.sqrt(sp.Symbol(r"\sigma^{2}") + eps), batch)
-        return _gradients(("x_k", r"\gamma", r"\beta"), shown)
+        return _gradients(("z_k", r"\gamma", r"\beta"), shown)
 
     def body(pr: Proof) -> None:
-        a1 = pr.assume(_chain())
+        a1 = pr.assume(_chain(out=r"\tilde{z}"))
         a2 = pr.assume(r"\text{each feature (row) is normalised over the batch on its own, so "
-                       r"one row } x_1..x_m \text{ is the general case}")
+                       r"one row } z_1..z_m \text{ is the general case}")
         a3 = pr.assume(r"\epsilon > 0 \ \text{(the square root is real and non-zero)}")
-        pr.step(r"\mu", r"\frac{1}{m} \sum_{j=1}^{m} x_j",
+        pr.step(r"\mu", r"\frac{1}{m} \sum_{j=1}^{m} z_j",
                 "the batch mean; this name and the next three only shorten the display: "
-                "SymPy works with the expressions written out in x1..xm")
-        pr.step(r"\sigma^{2}", r"\frac{1}{m} \sum_{l=1}^{m} \left(x_l - \mu\right)^{2}",
+                "SymPy works with the expressions written out in z1..zm")
+        pr.step(r"\sigma^{2}", r"\frac{1}{m} \sum_{l=1}^{m} \left(z_l - \mu\right)^{2}",
                 "the batch variance")
         pr.step("s", r"\sqrt{\sigma^{2} + \epsilon}", f"{a3}")
-        pr.step(r"\hat{x}_i", r"\frac{x_i - \mu}{s}", "x normalised")
-        pr.step("y_i", r"\gamma \hat{x}_i + \beta", f"the forward, {a2}")
+        pr.step(r"\hat{z}_i", r"\frac{z_i - \mu}{s}", "z normalised")
+        pr.step(r"\tilde{z}_i", r"\gamma \hat{z}_i + \beta", f"the forward, {a2}")
         J = sp.Sum(Gb[i] * (gamma * xhat(i) + beta), (i, 1, m))
         pr.step("J", J, f"{a1}")
         dx, dgamma, dbeta = claim(xhat, lambda s: Gb[s], k, m, gamma, std, batch)
         d = _in_range(_sum_out(sp.diff(J, Xb[k])), k <= m)
-        pr.step(_dL("x_k"), d, "sympy.diff, deltas summed out innermost first, "
+        pr.step(_dL("z_k"), d, "sympy.diff, deltas summed out innermost first, "
                 "1 ≤ k ≤ m")
-        pr.check(_dL("x_k"), d, dx)
+        pr.check(_dL("z_k"), d, dx)
         pr.check(_dL(r"\gamma"), sp.diff(J, gamma), dgamma)
         pr.check(_dL(r"\beta"), sp.diff(J, beta), dbeta)
 

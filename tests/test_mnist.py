@@ -172,6 +172,12 @@ def test_load_mnist_reads_the_cache_under_bpcore_data(fake_cache, monkeypatch):
         np.testing.assert_array_equal(got, want)
 
 
+def test_mnist_source_before_any_load(monkeypatch):
+    monkeypatch.setattr(mnist, "_last_source", None)
+    with pytest.raises(RuntimeError, match="no MNIST loaded yet: call load_mnist"):
+        mnist_source()
+
+
 def test_validation_zero_holds_nothing_out_and_float32_stays_float32(fake_cache, monkeypatch):
     monkeypatch.setattr(mnist, "_download_sdist", no_fetching)
     X, y, X_val, y_val, X_test, _ = load_mnist(validation=0, dtype=np.float32)

@@ -17,7 +17,7 @@ downloaded. These are the files and MNIST's published sizes and md5 sums::
     t10k-labels.idx1-ubyte       10,008 bytes  27ae3e4e09519cfbb04c329615203637
 
 Each file is checked against its size and md5 when it is fetched and every time it is read (the
-md5 of all four costs about 0.17 s on a 2-core machine, a third of loading them). A file that
+md5 of all four costs 0.11-0.17 s on a shared 2-core machine; loading takes 0.5-1.5 s). A file that
 differs is deleted, and the error names it, with the md5 (or size) found and the one expected;
 the next :func:`fetch_mnist` fetches it again.
 

@@ -255,7 +255,7 @@ def run_data(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- verify (the suite itself lives in bpcore/verification.py) ----------------------------
+# -- verify (the suite itself lives in bpcore/witnesses/suite.py) -------------------------
 
 def add_verify_parser(subparsers: argparse._SubParsersAction) -> None:
     from .witnesses.suite import DEFAULT_SEEDS
@@ -286,6 +286,84 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+# -- check: a reader's own code (bpcore/witnesses/check.py) ---------------------------------
+
+def shape_arg(text: str) -> tuple[int, ...]:
+    """A shape such as ``3,4`` (or ``3`` for a vector, ``()`` for a number)."""
+    text = text.strip()
+    if text in ("", "()"):
+        return ()
+    try:
+        shape = tuple(int(part) for part in text.strip("()").split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a shape such as 3,4, got {text!r}") from None
+    if any(n < 1 for n in shape):
+        raise argparse.ArgumentTypeError(f"every size must be at least 1, got {text!r}")
+    return shape
+
+
+def add_check_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "check",
+        help="check the backward of your own node, layer or (forward, backward) functions",
+        description="Import FILE.py, take its object NAME (a node or layer class or instance, "
+                    "or a tuple (forward, backward) of functions) and compare its backward with "
+                    "central finite differences of its forward, with a bpcore reference "
+                    "(--against) and with SymPy if it has a symbolic form. Prints the report "
+                    "and a diagnosis for each wrong gradient; exit 0 if everything agrees, "
+                    "1 if not.",
+    )
+    p.add_argument("target", metavar="FILE.py:NAME",
+                   help="the file and the name in it, e.g. my_tanh.py:MyTanh")
+    p.add_argument("--against", metavar="NODE", default=None,
+                   help="a bpcore node or layer class by name (e.g. Tanh, MulNode); its "
+                        "forward and proved backward are a witness, its examples the inputs")
+    p.add_argument("--shape", type=shape_arg, action="append", default=None, dest="shapes",
+                   metavar="N,M", help="the shape of one input (repeat for each input); "
+                                       "random inputs of these shapes are used")
+    p.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default 0)")
+    p.set_defaults(run=run_check)
+
+
+def _load_target(target: str):
+    import importlib.util
+    from pathlib import Path
+
+    path, sep, name = target.rpartition(":")
+    if not sep or not path or not name:
+        raise ValueError(f"expected FILE.py:NAME, got {target!r}")
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"no such file: {path}")
+    spec = importlib.util.spec_from_file_location(file.stem, file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise ValueError(f"{path} has no {name!r}")
+    return getattr(module, name)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run bp.check; exit code 0 if every comparison passed, 1 otherwise, 2 on misuse."""
+    import bpcore
+
+    from .witnesses.check import check
+
+    try:
+        subject = _load_target(args.target)
+        against = None
+        if args.against is not None:
+            against = getattr(bpcore, args.against, None)
+            if not isinstance(against, type):
+                raise ValueError(f"--against: bpcore has no node or layer {args.against!r}")
+        report = check(subject, shapes=args.shapes, against=against, seed=args.seed)
+    except (ValueError, TypeError, ImportError, SyntaxError) as exc:
+        print(f"bpcore check: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    print(report.table())
+    return 0 if report.ok else 1
+
+
 # -- the parser --------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(subparsers)
     add_verify_parser(subparsers)
     add_data_parser(subparsers)
+    add_check_parser(subparsers)
     # more subcommands register here
     return parser
 

@@ -196,3 +196,47 @@ def test_parser_lists_data():
     assert "data" in help_text and "fetch a data set" in help_text
     train_help = build_parser().parse_args(["train"])  # defaults unchanged for the digits
     assert train_help.data == "digits" and train_help.epochs is None and train_help.limit is None
+
+
+# -- bpcore check -----------------------------------------------------------------------------
+WRONG_TANH = '''import numpy as np
+
+
+class MyTanh:
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dout):
+        return (dout * (self.y ** 2 - 1),)
+
+
+class RightTanh(MyTanh):
+    def backward(self, dout):
+        return (dout * (1 - self.y ** 2),)
+'''
+
+
+def test_check_command_reports_a_diagnosis_and_exits_1(tmp_path, capsys):
+    file = tmp_path / "my_tanh.py"
+    file.write_text(WRONG_TANH)
+    assert main(["check", f"{file}:MyTanh", "--against", "Tanh"]) == 1
+    out = capsys.readouterr().out
+    assert "x: the sign is wrong (a factor -1)" in out
+    assert main(["check", f"{file}:RightTanh", "--against", "Tanh"]) == 0
+    assert "the witnesses agree" in capsys.readouterr().out
+    assert main(["check", f"{file}:RightTanh", "--shape", "2,3"]) == 0
+
+
+def test_check_command_misuse_exits_2_with_a_message(tmp_path, capsys):
+    file = tmp_path / "my_tanh.py"
+    file.write_text(WRONG_TANH)
+    assert main(["check", f"{file}:Nothing"]) == 2
+    assert "has no 'Nothing'" in capsys.readouterr().err
+    assert main(["check", f"{file}:MyTanh", "--against", "NoSuchNode"]) == 2
+    assert "bpcore has no node or layer 'NoSuchNode'" in capsys.readouterr().err
+    assert main(["check", f"{file}:MyTanh"]) == 2  # no inputs, no reference: nothing to run
+    assert "nothing to run the check on" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["check", f"{file}:MyTanh", "--shape", "0,3"])
+    assert exc.value.code == 2

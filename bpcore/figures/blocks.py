@@ -14,6 +14,7 @@ from .legibility import (
     CACHE_COLOUR,
     FORWARD_COLOUR,
     GRAD_COLOUR,
+    SCRIPT_SCALE,
     TITLE_PT,
     _frame,
     _new_figure,
@@ -22,7 +23,8 @@ from .legibility import (
 )
 
 # -- chapter 5: layer blocks chained forward and backward -----------------------------------------
-BLOCK_PT = 10.0  # every text of the blocks figure
+#: Every text of the blocks figure: its layer superscripts, at SCRIPT_SCALE of it, are 12 px.
+BLOCK_PT = 12.5
 
 
 def _box(ax, x: float, y: float, w: float, h: float, text: str, colour: str, face: str) -> None:
@@ -63,7 +65,7 @@ def _block_texts(n: int, activations: Sequence[str], loss: str) -> _BlockTexts:
          f"\n$a^{{[{k}]}} = {g}(z^{{[{k}]}})$" for k, g in zip(ks, activations)],
         [f"layer {k} backward\n$dz^{{[{k}]}} = da^{{[{k}]}} \\odot {g}'$"
          for k, g in zip(ks, activations)],
-        [f"cache\n$a^{{[{k - 1}]}}, z^{{[{k}]}}$\n$W^{{[{k}]}}$" for k in ks],
+        [f"cache\n$a^{{[{k - 1}]}}, W^{{[{k}]}}$\n$z^{{[{k}]}}, a^{{[{k}]}}$" for k in ks],
         [f"$dW^{{[{k}]}}, db^{{[{k}]}}$" for k in ks],
         f"loss\n{loss}")
 
@@ -93,7 +95,8 @@ def draw_blocks(n_layers: int = 3, activations: Sequence[str] | None = None,
     texts = _block_texts(n_layers, activations, loss)
     geo = _BlockGeometry(texts, title)
     if ax is None:
-        _refuse_if_illegible(geo.x[1] - geo.x[0], BLOCK_PT, f"draw_blocks({n_layers})",
+        _refuse_if_illegible(geo.x[1] - geo.x[0], BLOCK_PT * SCRIPT_SCALE,
+                             f"draw_blocks({n_layers})",
                              "Draw fewer layers: the pattern repeats from block to block.")
         fig, ax = _new_figure(geo.x, geo.y)
     else:

@@ -10,6 +10,7 @@ overlapping labels, labels crossed by a line).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import ceil
@@ -128,11 +129,23 @@ def _lines(fig) -> list[Path]:
     return paths
 
 
+#: mathtext sets sub- and superscripts at this fraction of the font size (its SHRINK_FACTOR).
+SCRIPT_SCALE = 0.7
+_SCRIPT = re.compile(r"\$[^$]*[_^][^$]*\$")
+
+
+def _effective_pt(text: Text) -> float:
+    """A text's smallest glyphs, in points: its size, or a script's if it has one."""
+    size = text.get_fontsize()
+    return size * SCRIPT_SCALE if _SCRIPT.search(text.get_text()) else size
+
+
 def legibility(fig, column_px: float = COLUMN_PX, dpi: float = DPI) -> Legibility:
     """Measure ``fig`` as the book shows it: saved at ``dpi`` with a tight bounding box, then
     shrunk to ``column_px`` if wider.
 
-    The displayed height of a text is ``fontsize_pt * dpi / 72 * min(1, column_px / width_px)``.
+    The displayed height of a text is ``fontsize_pt * dpi / 72 * min(1, column_px / width_px)``,
+    for the sub- and superscripts of mathtext ``SCRIPT_SCALE`` of that.
     Two texts overlap if their rendered boxes intersect by more than half a pixel each way; a
     text sits on a line if an edge or arrow (FancyArrowPatch or Line2D) crosses its box.
     """
@@ -144,7 +157,7 @@ def legibility(fig, column_px: float = COLUMN_PX, dpi: float = DPI) -> Legibilit
     texts = _figure_texts(fig)
     if not texts:
         return Legibility(float(width_px), float(scale), float("inf"), "")
-    smallest = min(texts, key=lambda t: t.get_fontsize())
+    smallest = min(texts, key=_effective_pt)
     boxes = [t.get_window_extent(renderer) for t in texts]
     overlaps = []
     for i, (a, box_a) in enumerate(zip(texts, boxes)):
@@ -157,7 +170,7 @@ def legibility(fig, column_px: float = COLUMN_PX, dpi: float = DPI) -> Legibilit
     on_lines = [t.get_text() for t, box in zip(texts, boxes)
                 if any(p.intersects_bbox(box.padded(-0.5), filled=False) for p in lines)]
     return Legibility(float(width_px), float(scale),
-                      float(smallest.get_fontsize() * dpi / 72 * scale), smallest.get_text(),
+                      float(_effective_pt(smallest) * dpi / 72 * scale), smallest.get_text(),
                       overlaps, on_lines)
 
 

@@ -24,6 +24,7 @@ from .losses import (
     one_hot,
     softmax_cross_entropy,
 )
+from .mnist import load_mnist
 from .network import MLP, Network
 from .optim import SGD, Adam, Momentum, Optimizer, RMSprop
 from .train import History, fit
@@ -33,7 +34,7 @@ __all__ = [
     "BatchNorm", "BatchNormLayer", "CrossEntropy", "Dense", "Dropout", "DropoutLayer", "History",
     "Identity", "Layer", "LayerBlock", "Momentum", "Network", "Optimizer", "RMSprop", "ReLU",
     "SGD", "Sigmoid", "Softmax", "SoftmaxWithLoss", "Tanh", "exp", "fit", "initialise",
-    "load_digits_split", "log", "log_softmax", "logsumexp", "minibatches", "mse_loss", "one_hot",
-    "relu", "sigmoid", "softmax", "softmax_cross_entropy", "softmax_with_loss",
-    "split_validation", "tanh",
+    "load_digits_split", "load_mnist", "log", "log_softmax", "logsumexp", "minibatches",
+    "mse_loss", "one_hot", "relu", "sigmoid", "softmax", "softmax_cross_entropy",
+    "softmax_with_loss", "split_validation", "tanh",
 ]

@@ -113,7 +113,19 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Ge
     """
     batch_size = positive_int(batch_size, "batch_size")
     checks.examples_as_columns(X, y)
-    m = X.shape[1]
+    yield from row_batches(np.ascontiguousarray(X.T), y, batch_size, rng, min_size)
+
+
+def row_batches(X_rows: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator,
+                min_size: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """:func:`minibatches` of ``X = X_rows.T``, given as rows (one example per row, C order).
+
+    Gathering rows reads each example's pixels in one piece, where gathering columns of a
+    C-ordered X strides through all of it: for MNIST that is the difference between about 0.1 s
+    and 1 s an epoch. The batches are the same C-ordered (n, b) arrays, with the same numbers.
+    :func:`~bpcore.nn.train.fit` transposes its data once and calls this every epoch.
+    """
+    m = X_rows.shape[0]
     order = rng.permutation(m)
     one_hot = y.ndim == 2
     for start in range(0, m, batch_size):
@@ -121,4 +133,4 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Ge
         if idx.size < min_size:
             return
         # y[idx] / y[:, idx] rather than y[..., idx]: a quarter of the cost, once per batch
-        yield X[:, idx], (y[:, idx] if one_hot else y[idx])
+        yield np.ascontiguousarray(X_rows[idx].T), (y[:, idx] if one_hot else y[idx])

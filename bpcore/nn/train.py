@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import checks
 from ..checks import positive_int
-from .data import minibatches
+from .data import row_batches
 from .optim import Optimizer
 
 
@@ -97,6 +97,7 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
         raise ValueError(f"batch_size = {batch_size}, but the model needs at least {min_batch} "
                          "examples per batch in train mode (batch norm needs 2)")
     rng = np.random.default_rng(seed)
+    X_rows = np.ascontiguousarray(X.T)  # once: each batch then gathers whole rows (row_batches)
     history = History()
     if hasattr(model, "train"):
         model.train()  # batch statistics and dropout masks while training
@@ -104,7 +105,7 @@ def fit(model: Trainable, X: np.ndarray, y: np.ndarray, epochs: int, batch_size:
     try:
         for epoch in range(1, epochs + 1):
             total, count = 0.0, 0
-            for xb, yb in minibatches(X, y, batch_size, rng, min_size=min_batch):
+            for xb, yb in row_batches(X_rows, y, batch_size, rng, min_size=min_batch):
                 batch_loss = model.loss(xb, yb, check=False) if trusted else model.loss(xb, yb)
                 optimizer.step(model.params, model.backward())
                 m = xb.shape[1]

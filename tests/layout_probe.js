@@ -1,6 +1,7 @@
 // Injected into a copy of a built page by tests/test_book_build.py. Once MathJax has typeset the
 // page, it lists every code block, output, table, display equation and image inside the article
-// that is wider than the article: its content scrolls sideways, or it sticks out. The list goes,
+// that is wider than the article: its content scrolls sideways, or it sticks out; and every
+// image's own width and displayed width. The list goes,
 // as JSON, into a <pre id="layout-probe"> at the end of the body, where --dump-dom reads it.
 // Elements with no box at all (display: none) are skipped; the content of a closed dropdown
 // (an exercise's solution) still has its width and is checked, since a reader opens it.
@@ -26,9 +27,19 @@ window.addEventListener('load', function () {
         articleRight: Math.round(box.right)
       });
     });
+    // Every figure: its PNG's own width and the width the page gives it (a narrower one is
+    // shrunk, and its text with it).
+    var images = [];
+    article.querySelectorAll('img').forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width === 0 || !el.naturalWidth) return;
+      images.push({src: (el.getAttribute('src') || '').split('/').pop(),
+                   natural: el.naturalWidth, shown: Math.round(r.width * 100) / 100});
+    });
     var out = document.createElement('pre');
     out.id = 'layout-probe';
-    out.textContent = JSON.stringify({articleWidth: Math.round(box.width), wide: wide});
+    out.textContent = JSON.stringify({articleWidth: Math.round(box.width), wide: wide,
+                                      images: images});
     document.body.appendChild(out);
   }
   var mj = window.MathJax;

@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from bpcore.figures.legibility import MIN_TEXT_PX
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Pages that must exist in the built book and are opened in the browser.
@@ -323,6 +325,70 @@ def test_nothing_is_wider_than_the_column(built_book, chromium, tmp_path_factory
             f"edge {w['right']} (article {w['articleRight']}): {w['text']!r}"
             for w in report["wide"]]
     assert not wide, f"{page}: wider than the column at 1280 px:\n" + "\n".join(wide)
+    small = shrunk_text(report["images"])
+    assert not small, f"{page}: figure text shown under {MIN_TEXT_PX} px:\n" + "\n".join(small)
+
+
+#: The smallest text a figure of the book has at its own size: 10 pt at the notebooks' 100 dpi
+#: (bpcore.figures refuses smaller labels, and test_no_plot_sets_text_below_10_pt checks the
+#: notebooks' plotting code). A figure the page shrinks shows it proportionally smaller.
+NATIVE_MIN_PX = 10 * 100 / 72
+
+
+def shrunk_text(images: list[dict]) -> list[str]:
+    """Figures whose smallest text, as the browser shows them, is under MIN_TEXT_PX."""
+    out = []
+    for im in images:
+        shown = NATIVE_MIN_PX * im["shown"] / im["natural"]
+        if shown < MIN_TEXT_PX:
+            out.append(f"{im['src']}: {im['natural']} px wide shown at {im['shown']:.0f} px, so "
+                       f"10 pt text shows at {shown:.1f} px")
+    return out
+
+
+def test_no_plot_sets_text_below_10_pt():
+    """The notebooks' plotting code asks for no font below 10 pt (fontsize=, or a named size
+    such as "small", which is 8.3 pt at matplotlib's default 10)."""
+    found = []
+    for nb in sorted((ROOT / "book").rglob("*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            code = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+            for m in re.finditer(r"fontsize\s*=\s*([0-9.]+|\"[a-z-]+\")", code):
+                size = m.group(1)
+                if size.startswith('"') or float(size) < 10:
+                    found.append(f"{nb.name}: {m.group(0)}")
+    assert not found, found
+
+
+def test_the_layout_probe_finds_a_shrunk_figure(built_book, chromium, tmp_path_factory):
+    """The legibility check can fail: a 1000 px figure in the 676 px column is reported."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    page_file = built_book[2] / "book" / "notation.html"
+    fig = plt.figure(figsize=(10, 1), dpi=100)
+    fig.text(0.5, 0.5, "a label in 10 pt", fontsize=10, ha="center")
+    png = page_file.with_name("wide-figure-probe.png")
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+    text = page_file.read_text(encoding="utf-8")
+    text = text.replace("</article>", f'<img src="{png.name}" alt="wide"></article>', 1)
+    probe = page_file.with_name("notation.figure-probe.html")
+    script = f"<script>{PROBE_JS.read_text(encoding='utf-8')}</script></body>"
+    probe.write_text(text.replace("</body>", script), encoding="utf-8")
+    try:
+        proc = run_chromium(chromium, tmp_path_factory.mktemp("chromium-figure"), WINDOW,
+                            PROBE_BUDGET, "--dump-dom", probe.as_uri())
+    finally:
+        probe.unlink()
+        png.unlink()
+    m = re.search(r'<pre id="layout-probe">([^<]*)</pre>', proc.stdout)
+    assert m, "the layout probe did not run"
+    report = json.loads(html_lib.unescape(m.group(1)))
+    small = shrunk_text(report["images"])
+    assert any(s.startswith("wide-figure-probe.png: 1000 px wide") for s in small), report
 
 
 def test_the_layout_probe_finds_a_wide_block(built_book, chromium, tmp_path_factory):

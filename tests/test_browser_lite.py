@@ -15,12 +15,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import importlib.util
 import json
+import re
 import socket
 import subprocess
 import threading
 import time
 import urllib.request
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +31,11 @@ import pytest
 import websocket
 
 import bpcore
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("lite_assets", ROOT / "scripts" / "lite_assets.py")
+lite_assets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lite_assets)
 
 NOTEBOOK = "ch1_computation_graph.ipynb"
 CHAPTER_PAGE = "book/ch1_computation_graph.html"
@@ -232,10 +240,9 @@ def cell_text(cell_outputs: list[dict]) -> str:
     return "".join("".join(p) if isinstance(p, list) else p for p in parts)
 
 
-def run_all_cells(browser: Browser, url: str, notebook: str) -> dict:
-    """Open ``notebook`` in JupyterLite at ``url``, wait for the kernel, clear the stored
-    outputs (so that every output read afterwards was computed in the browser), run every
-    cell and return the notebook's state (see NOTEBOOK_STATE) with the seconds taken."""
+def open_notebook(browser: Browser, url: str, notebook: str) -> float:
+    """Open ``notebook`` in JupyterLite at ``url`` and wait for its kernel; return the seconds
+    the kernel took to start."""
     browser.call("Page.navigate", url=url)
     browser.wait_for(f"!!({PANEL} && {PANEL}.context && {PANEL}.context.path === "
                      f"'{notebook}')", 120, f"JupyterLite to open {notebook}")
@@ -243,7 +250,14 @@ def run_all_cells(browser: Browser, url: str, notebook: str) -> dict:
     browser.wait_for(f"(() => {{ const k = {PANEL}.sessionContext; return !!(k.session "
                      "&& k.session.kernel && k.kernelDisplayStatus === 'idle'); })()",
                      KERNEL_TIMEOUT, "the Pyodide kernel to start")
-    kernel_seconds = time.monotonic() - started
+    return time.monotonic() - started
+
+
+def run_all_cells(browser: Browser, url: str, notebook: str) -> dict:
+    """Open ``notebook`` in JupyterLite at ``url``, wait for the kernel, clear the stored
+    outputs (so that every output read afterwards was computed in the browser), run every
+    cell and return the notebook's state (see NOTEBOOK_STATE) with the seconds taken."""
+    kernel_seconds = open_notebook(browser, url, notebook)
     browser.js("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     assert not any(browser.js(NOTEBOOK_STATE)["outputs"]), "stored outputs not cleared"
     started = time.monotonic()
@@ -364,3 +378,210 @@ def test_lite_fetches_nothing_from_the_network(lite_run):
                    "sympy-1.14.0-py3-none-any.whl",
                    f"bpcore-{bpcore.__version__}-py3-none-any.whl"):
         assert f"/lite/static/pyodide/{needed}" in served, f"{needed} was not loaded"
+
+
+def test_no_font_cache_notice_in_browser_lite(lite_run):
+    """matplotlib's "building the font cache" notice is not shown (the kernel's start-up module,
+    scripts/lite_assets.py), though chapter 1's first cell imports matplotlib in a kernel that
+    has no font cache; nothing else went to stderr there."""
+    outputs = lite_run["state"]["outputs"]
+    assert not [o for o in outputs[0] if o.get("name") == "stderr"], outputs[0]
+    printed = "\n".join(cell_text(out) for out in outputs)
+    assert "font cache" not in printed
+
+
+# --------------------------------------------------------------------------- served notebooks
+
+#: MyST that must not reach a reader of the served notebooks' markdown.
+MYST_NOISE = ("{doc}", "{eq}", "{cite", ":label:", ":class: dropdown", "```{", ":::{")
+
+
+def served_notebooks(html: Path) -> dict[str, dict]:
+    """The notebooks JupyterLite serves (its contents, ``lite/files``), by file name."""
+    return {p.name: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((html / "lite" / "files").glob("*.ipynb"))}
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def test_served_notebooks_carry_no_myst_lite(built_book):
+    """Every notebook of the book is served, its markdown free of MyST's syntax and its stored
+    stream outputs strings (a list of lines shows in JupyterLite with a comma per line)."""
+    html = built_book[2]
+    notebooks = served_notebooks(html)
+    assert sorted(notebooks) == sorted(p.name for p in (ROOT / "book").glob("*.ipynb"))
+    for name, nb in notebooks.items():
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                text = source(cell)
+                found = [noise for noise in MYST_NOISE if noise in text]
+                assert not found, f"{name}: {found} in a markdown cell:\n{text}"
+            for output in cell.get("outputs", []):
+                assert not isinstance(output.get("text", ""), list), f"{name}: {output}"
+
+
+def html_text(fragment: str) -> str:
+    text = unescape(re.sub(r"<[^>]+>", "", fragment))
+    return re.sub(r"\s+", " ", text).replace("\u2019", "'").strip()
+
+
+def test_served_numbers_are_the_html_books_lite(built_book):
+    """The served notebooks number exercises, solutions and equations as the HTML pages do,
+    and cite as they do."""
+    html_dir = built_book[2]
+    for name, nb in served_notebooks(html_dir).items():
+        page = (html_dir / "book" / name).with_suffix(".html").read_text(encoding="utf-8")
+        titles = [html_text(t) for t in re.findall(
+            r'<p class="admonition-title">(.*?)</p>', page, re.S)]
+        markdown = "\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+        exercises = [f"{a} ({b})" if b else a for a, b in re.findall(
+            r"\*\*(Exercise[^*]*)\*\*(?: \(([^)\n]*)\))?", markdown)]
+        assert exercises == [t for t in titles if t.startswith("Exercise")], name
+        solutions = [t for t in re.findall(r"<summary><b>(.*?)</b></summary>", markdown)
+                     if not t.endswith(", continued")]
+        assert solutions == [t for t in titles if t.startswith("Solution")], name
+        tags = re.findall(r"\\tag\{([^}]*)\}", markdown)
+        assert tags == [n.strip("()") for n in re.findall(
+            r'<span class="eqno">([^<]*)<', page)], name
+        citations = [html_text(c) for c in re.findall(
+            r'<span class="bibtex-citation"[^>]*>(.*?)</span>', page, re.S)]
+        for citation in citations:
+            assert citation in markdown.replace("*", ""), f"{name}: {citation!r} not served"
+        for number in re.findall(r'href="[^"]*#equation-[^"]+">(\([^)<]*\))</a>', page):
+            assert number in markdown, f"{name}: the reference {number} is not served"
+
+
+# --------------------------------------------------------------------------- an exercise
+
+#: In the page: whether an element is on screen (rendered, not inside a closed <details>).
+VISIBLE = "(el => !!el && el.checkVisibility())"
+
+
+def write_it_yourself(nb: dict) -> dict:
+    """The gated exercise of a served notebook, found by its cells' tags: its heading, its
+    code cell, the markdown that opens its solution, the solution's code cell."""
+    cells = nb["cells"]
+    (task,) = [i for i, c in enumerate(cells) if "write-it-yourself" in c["metadata"].get(
+        "tags", [])]
+    (solution,) = [i for i, c in enumerate(cells) if "solution" in c["metadata"].get(
+        "tags", [])]
+    opening = max(i for i in range(task + 1, solution) if cells[i]["cell_type"] == "markdown")
+    heading = re.search(r"\*\*(Exercise [\d.]+)\*\* \(([^)\n]+)\)", source(cells[task - 1]))
+    fix = [line.strip() for line in source(cells[solution]).splitlines()
+           if line.strip() and line not in source(cells[task]).splitlines()]
+    return {"task": task, "solution": solution, "opening": opening,
+            "heading": f"{heading.group(1)} ({heading.group(2)})", "fix": fix,
+            "code": source(cells[solution])}
+
+
+def run_cell(browser: Browser, index: int, what: str, until: str = "true") -> str:
+    """Run one cell and wait until it has run and its shown output satisfies ``until`` (a JS
+    expression in ``text``); return that text."""
+    browser.js(f"""(async () => {{
+      const panel = {PANEL};
+      panel.content.activeCellIndex = {index};
+      await window.jupyterapp.commands.execute('notebook:run-cell');
+    }})()""")
+    return browser.wait_for(
+        f"(() => {{ const cell = {PANEL}.content.widgets[{index}];"
+        " const text = cell.outputArea.node.innerText;"
+        " return cell.model.executionCount !== null"
+        f" && {PANEL}.sessionContext.kernelDisplayStatus === 'idle' && ({until}) ? text : null;"
+        " })()", RUN_TIMEOUT, what)
+
+
+def solve_exercise_in_lite(html: Path, chromium: list[str], profile: Path) -> dict:
+    """Open chapter 1 in JupyterLite, look at its write-it-yourself exercise with the solution
+    collapsed, run the starting code, put the solution's code in its place and run it."""
+    exercise = write_it_yourself(served_notebooks(html)[NOTEBOOK])
+    trap = TrapProxy()
+    browser = None
+    try:
+        with serve(html, []) as url:
+            browser = Browser(chromium, profile, trap.port)
+            kernel_seconds = open_notebook(
+                browser, f"{url}/{lite_assets.LITE_NOTEBOOK_APP}?path={NOTEBOOK}", NOTEBOOK)
+            started = time.monotonic()
+            t, s, o = exercise["task"], exercise["solution"], exercise["opening"]
+            browser.js(f"{PANEL}.content.scrollToItem({s}, 'center')")
+            # what the reader sees: cells rendered around the solution's collapsed cell
+            seen = browser.wait_for(f"""(() => {{
+              const cells = {PANEL}.content.widgets;
+              const [task, opening, solution] = [cells[{t}], cells[{o}], cells[{s}]];
+              if (![task, opening, solution].every(c => c.node.isConnected)
+                  || !opening.node.querySelector('details')) return null;
+              const input = solution.node.querySelector('.jp-InputArea');
+              return {{
+                solutionInputHidden: solution.inputHidden,
+                solutionOutputHidden: solution.outputHidden,
+                placeholderShown: {VISIBLE}(solution.node.querySelector('.jp-InputPlaceholder')),
+                solutionEditorShown: {VISIBLE}(input && input.querySelector('.cm-content')),
+                detailsOpen: [...opening.node.querySelectorAll('details')].map(d => d.open),
+                detailsBodyShown: [...opening.node.querySelectorAll('details > :not(summary)')]
+                  .some(el => el.checkVisibility()),
+                summary: opening.node.querySelector('summary').innerText,
+                heading: cells[{t - 1}].node.innerText,
+                taskSource: task.model.sharedModel.getSource(),
+                // the exercise's cells, from its heading to the cell after its solution
+                page: cells.slice({t - 1}, {s + 2}).map(c => c.node.innerText).join('\\n'),
+              }};
+            }})()""", 60, "the exercise and its solution to be shown")
+            first_code = browser.js(
+                f"{PANEL}.content.widgets.findIndex(c => c.model.type === 'code')")
+            run_cell(browser, first_code, "the imports")
+            starting = run_cell(browser, t, "the starting code's verdict",
+                                "text.includes('MyMul:')")
+            browser.js(f"{PANEL}.content.widgets[{t}].model.sharedModel.setSource("
+                       f"{json.dumps(exercise['code'])})")
+            solved = run_cell(browser, t, "the solved exercise's verdict",
+                              "text.includes('MyMul:') && !text.includes('FAIL')")
+            outputs = browser.js(f"{PANEL}.content.widgets[{t}].model.outputs.toJSON()")
+            return {"exercise": exercise, "seen": seen, "starting": starting,
+                    "solved": solved, "solved_outputs": outputs,
+                    "kernel_seconds": kernel_seconds,
+                    "seconds": time.monotonic() - started, "trapped": list(trap.requests)}
+    finally:
+        if browser is not None:
+            browser.close()
+        trap.close()
+
+
+@pytest.fixture(scope="module")
+def lite_exercise(built_book, chromium, tmp_path_factory):
+    html = built_book[2]
+    started = time.monotonic()
+    result = solve_exercise_in_lite(html, chromium, tmp_path_factory.mktemp("chromium-ex"))
+    print(f"\nJupyterLite exercise: kernel ready in {result['kernel_seconds']:.0f} s, solved in "
+          f"{result['seconds']:.0f} s, {time.monotonic() - started:.0f} s in all")
+    return result
+
+
+def test_exercise_solution_is_hidden_in_browser_lite(lite_exercise):
+    """The write-it-yourself exercise shows its number and title as the book does; its
+    solution is closed (the prose in a <details>, the code cell collapsed): no line of the fix
+    is on screen."""
+    exercise, seen = lite_exercise["exercise"], lite_exercise["seen"]
+    assert exercise["heading"] in seen["heading"], seen["heading"]
+    assert seen["summary"].startswith("Solution to " + exercise["heading"]), seen["summary"]
+    assert seen["detailsOpen"] and not any(seen["detailsOpen"]), seen["detailsOpen"]
+    assert seen["solutionInputHidden"] and seen["solutionOutputHidden"]
+    assert seen["placeholderShown"] and not seen["solutionEditorShown"]
+    assert exercise["fix"], "the solution's code is the exercise's code"
+    shown = [line for line in exercise["fix"] if line in seen["page"]]
+    assert not shown, f"the solution shows on the page: {shown}"
+    assert not seen["detailsBodyShown"], "the solution's prose is on screen"
+    assert "bp.check(MyMul" in seen["taskSource"]
+
+
+def test_exercise_solved_passes_in_browser_lite(lite_exercise):
+    """The starting code gets a diagnosis; the solution's code, run in its place, gets the
+    passing verdict, computed in the browser with the network off."""
+    assert "FAIL" in lite_exercise["starting"] and "swapped" in lite_exercise["starting"]
+    solved = lite_exercise["solved"]
+    assert "the witnesses agree" in solved, solved
+    assert "the witnesses agree" in cell_text(lite_exercise["solved_outputs"])
+    assert not [o for o in lite_exercise["solved_outputs"] if o["output_type"] == "error"]
+    outside = [r for r in lite_exercise["trapped"] if trapped_host(r) not in CHROMIUM_OWN]
+    assert not outside, "the book asked for other hosts:\n" + "\n".join(outside)

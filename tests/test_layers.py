@@ -411,15 +411,18 @@ def test_initialiser_errors():
 def test_blocks_figure_draws_every_block_and_cache():
     import matplotlib.pyplot as plt
 
-    fig = draw_blocks(3)
+    fig = draw_blocks(2)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    for k in (1, 2, 3):
+    for k in (1, 2):
         assert any(t.startswith(f"layer {k}\n") for t in texts)
         assert any(t.startswith(f"layer {k} backward") for t in texts)
         assert f"$dW^{{[{k}]}}, db^{{[{k}]}}$" in texts
-        assert any(t.startswith("cache") and f"z^{{[{k}]}}" in t for t in texts)
+        # the cache holds what backward reads: a_prev, W, z and a (chapter 5's text)
+        cache = next(t for t in texts if t.startswith("cache") and f"z^{{[{k}]}}" in t)
+        for held in (f"a^{{[{k - 1}]}}", f"W^{{[{k}]}}", f"a^{{[{k}]}}"):
+            assert held in cache
     plt.close(fig)
-    for n in (1, 4):
+    for n in (1, 2):
         fig = draw_blocks(n, activations=[r"\mathrm{ReLU}"] * n)
         assert sum(t.get_text().startswith("layer ") for t in fig.axes[0].texts) == 2 * n
         plt.close(fig)

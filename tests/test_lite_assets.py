@@ -103,3 +103,51 @@ def test_packed_digits_give_the_same_split_without_scikit_learn(tmp_path, monkey
     monkeypatch.setattr(data, "PACKED_DIGITS", tmp_path / "absent.npz")
     with pytest.raises(ImportError, match="needs scikit-learn"):
         data.load_digits_split(test_size=0.25, seed=0)
+
+
+def test_startup_wheel_is_the_same_at_every_build_and_serves_its_module(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = rib.build_startup_wheel(tmp_path / "a")
+    second = rib.build_startup_wheel(tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes(), "its sha256 in the lock must not change"
+    entry, requires = rib.wheel_entry(first, {"python_version": "3.12", "extra": ""})
+    assert (entry["name"], entry["imports"], entry["depends"], requires) == (
+        rib.STARTUP_PACKAGE, [rib.STARTUP_MODULE], [], [])
+    with zipfile.ZipFile(first) as z:
+        assert z.read(f"{rib.STARTUP_MODULE}.py").decode() == rib.STARTUP_CODE
+
+
+def test_kernel_loads_the_startup_module_as_pythonstartup():
+    kernel = rib.lite_json("3.12.7")["jupyter-config-data"]["litePluginSettings"][rib.KERNEL]
+    assert kernel["disablePyPIFallback"] is True
+    options = kernel["loadPyodideOptions"]
+    assert options["packages"] == [rib.STARTUP_PACKAGE]
+    assert options["env"]["PYTHONSTARTUP"] == (
+        f"/lib/python3.12/site-packages/{rib.STARTUP_MODULE}.py")
+
+
+def test_startup_drops_the_font_cache_notice_and_nothing_else():
+    """Run as IPython runs PYTHONSTARTUP, in the reader's namespace: no name is left there, and
+    matplotlib.font_manager's logger drops the one notice, not its other warnings."""
+    import logging
+
+    logger = logging.getLogger("matplotlib.font_manager")
+    filters = list(logger.filters)
+    namespace: dict = {}
+    try:
+        exec(compile(rib.STARTUP_CODE, rib.STARTUP_MODULE, "exec"), namespace)
+        assert set(namespace) == {"__builtins__"}
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        logger.addHandler(handler)
+        try:
+            # as matplotlib 3.8.4 in Pyodide logs it (font_manager.FontManager.__init__)
+            logger.warning("Matplotlib is building the font cache; this may take a moment.")
+            logger.warning("findfont: Font family 'Nope' not found.")
+        finally:
+            logger.removeHandler(handler)
+        assert [r.getMessage() for r in records] == ["findfont: Font family 'Nope' not found."]
+    finally:
+        logger.filters[:] = filters

@@ -47,7 +47,7 @@ def _number(match_count: list[int]):
 
 
 def unique_solution_ids(html: str) -> str:
-    """``html`` with the second and later ``solution-content`` ids numbered."""
+    """``html`` with the second and later solution ids numbered."""
     return _SOLUTION_ID.sub(_number([0]), html)
 
 
@@ -55,7 +55,8 @@ def _fix_ids(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     for page in Path(app.outdir).rglob("*.html"):
-        if "/lite/" in page.as_posix() or "/_static/" in page.as_posix():
+        where = page.as_posix()
+        if "/lite/" in where or "/_static/" in where:
             continue
         text = page.read_text(encoding="utf-8")
         if text.count('id="solution-content"') > 1:

@@ -65,9 +65,9 @@ _GAP = 0.07  # between two items of one layer
 _CLEAR = 0.03  # room kept free above and below a bare line
 _LABEL_SIDE = 0.06  # the line runs this far past either side of its label
 _TEXT_GAP = 0.06  # between a name and the line that leaves or enters it
-_ENTRY = 0.11  # straight run before a circle, so the arrowhead lies on it
+_ENTRY = 0.09  # straight run before a circle, so the arrowhead lies on it
 _MIN_RADIUS = 0.16
-_BEND = (0.12, 0.45)  # narrowest and widest gap between layers, where edges bend
+_BEND = (0.09, 0.45)  # narrowest and widest gap between layers, where edges bend
 _STRAIGHT = 0.02  # gap between layers where no edge bends
 _LEVEL = 0.01  # two heights closer than this (1 px) are one: the edge runs straight
 _WEAK = 0.2  # a constant's pull on the layout, relative to a real input's
@@ -252,7 +252,8 @@ def _crossings(ranks: list[list[_Slot]]) -> int:
     return count
 
 
-def _sweeps(ranks: list[list[_Slot]], sweeps: int = 12) -> tuple[int, list[list[_Slot]]]:
+def _sweeps(ranks: list[list[_Slot]], sweeps: int = 12,
+            fixed_first: bool = False) -> tuple[int, list[list[_Slot]]]:
     """Reorder each layer by the mean position of its neighbours, sweeping left to right and
     back (ties keep their order); return the fewest crossings seen and that order."""
     for rank in ranks:
@@ -260,7 +261,8 @@ def _sweeps(ranks: list[list[_Slot]], sweeps: int = 12) -> tuple[int, list[list[
     best, fewest = [list(r) for r in ranks], _crossings(ranks)
     for sweep in range(sweeps):
         forward = sweep % 2 == 0
-        for k in range(1, len(ranks)) if forward else range(len(ranks) - 2, -1, -1):
+        for k in range(1, len(ranks)) if forward else range(len(ranks) - 2,
+                                                             0 if fixed_first else -1, -1):
 
             def barycentre(s: _Slot, forward=forward) -> float:
                 near = (s.preds or s.succs) if forward else (s.succs or s.preds)
@@ -284,12 +286,14 @@ def _disorder(ranks: list[list[_Slot]], reading: list[list[_Slot]]) -> int:
     return count
 
 
-def _order(ranks: list[list[_Slot]], restarts: int = 24) -> list[list[_Slot]]:
+def _order(ranks: list[list[_Slot]], restarts: int = 24,
+           inputs_in_order: bool = False) -> list[list[_Slot]]:
     """The order of every layer: fewest crossings, then closest to the reading order.
 
     Barycentre sweeps settle ties by the order they start from, and can stall there (two
     edges leaving x together, one of which must pass y). So they start from the reading order
-    and from a few shuffles of it (seeded: the same graph always gets the same figure).
+    and from a few shuffles of it (seeded: the same graph always gets the same figure). With
+    ``inputs_in_order`` the first layer (the inputs) keeps the reading order, crossings or not.
     """
     reading = [list(r) for r in ranks]
     rng = np.random.default_rng(0)
@@ -297,9 +301,9 @@ def _order(ranks: list[list[_Slot]], restarts: int = 24) -> list[list[_Slot]]:
     for attempt in range(restarts):
         start = [list(r) for r in reading]
         if attempt:
-            for rank in start:
+            for rank in start[1 if inputs_in_order else 0:]:
                 rng.shuffle(rank)
-        crossings, found = _sweeps(start)
+        crossings, found = _sweeps(start, fixed_first=inputs_in_order)
         key = (crossings, _disorder(found, reading))
         if best_key is None or key < best_key:
             best_key, best = key, found
@@ -448,10 +452,15 @@ def _columns(layout: _GraphLayout) -> None:
         layout.x1.append(x)
 
 
-def _graph_layout(root: Value, show_grad: bool, fmt: str, output_label: str) -> _GraphLayout:
+def _graph_layout(root: Value, show_grad: bool, fmt: str, output_label: str,
+                  inputs=None) -> _GraphLayout:
     build = _Builder(root, show_grad, fmt)
     build.output(root, output_label)
-    ranks = _order([build.ranks[k] for k in range(max(build.ranks) + 1)])
+    ranks = [build.ranks[k] for k in range(max(build.ranks) + 1)]
+    if inputs is not None:  # the first layer in the caller's order, the rest after it
+        place = {id(v): n for n, v in enumerate(inputs)}
+        ranks[0].sort(key=lambda s: place.get(s.vid, len(place)))
+    ranks = _order(ranks, inputs_in_order=inputs is not None)
     _assign_ports(ranks, build.radius)
     _heights(ranks)
     _straighten(ranks, build.chains)
@@ -547,13 +556,15 @@ def _fade(layout: _GraphLayout, paths) -> None:
 
 def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
                fmt: str = "{:.4g}", ax=None, output_label: str | None = None,
-               highlight=None):
+               highlight=None, inputs=None):
     """Draw the graph that produced ``root``; returns the matplotlib Figure.
 
     Call ``root.backward()`` first to see gradients (``show_grad=False`` draws values only).
     ``highlight``, a list of paths (each a sequence of Values, the edges between consecutive
     ones), draws those paths in full colour and everything else in light grey, at the same
-    places as in the whole graph: one route of the gradient at a time.
+    places as in the whole graph: one route of the gradient at a time. ``inputs`` (leaf Values)
+    stacks those inputs top to bottom in that order (z1, z2, z3), even where another order
+    would cross fewer edges.
     The figure is as large as its layout needs for 10 pt labels; a graph too wide to show them
     at 10 px in the book's column raises ValueError (draw it in parts). With ``ax=`` the
     caller's axes set the size: the drawing is shrunk, fonts included, if it does not fit.
@@ -562,7 +573,7 @@ def draw_graph(root: Value, title: str | None = None, show_grad: bool = True,
         raise TypeError(f"draw_graph needs the Value at the end of a recorded graph, got "
                         f"{type(root).__name__}")
     name = output_label if output_label is not None else root.label
-    layout = _graph_layout(root, show_grad, fmt, name or "")
+    layout = _graph_layout(root, show_grad, fmt, name or "", inputs)
     if highlight is not None:
         _fade(layout, highlight)
     top = layout.top

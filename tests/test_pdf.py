@@ -1,0 +1,415 @@
+"""The PDF editions (``make pdf``): built without errors, complete, and readable on paper.
+
+The PDFs are built once per session by ``make pdf PDF_DIR=<tmp> PDF_HTML=`` (fixture
+``built_pdfs``), so the checks neither need nor touch ``_build/pdf``; with
+``BACKPROP_PDF_DIR`` set (CI sets it after its own ``make pdf``) the checks read that folder
+instead of building again. The build needs the Debian packages of README.md ("PDF editions"):
+without them the build checks are skipped, and fail when ``CI=true``. The checks of the log
+reader itself (can it fail?) need nothing.
+
+What is checked, for every edition (English, and Chinese once ``book/zh`` has its config):
+
+* the LaTeX log: no error, no undefined reference or citation, no label left unsettled, no
+  "Missing character" (a glyph the font lacks), no overfull line wider than
+  :data:`OVERFULL_PT` in a code cell, its output or any other verbatim block;
+* ``pdffonts``: every font is embedded;
+* ``pdftotext``: every chapter's title (read from the files of the edition's ``_toc.yml``)
+  in the order of the table of contents; 反向传播 in the Chinese edition; in the English one,
+  the glossary's Chinese terms (book/glossary.md), and every exercise's solution;
+* ``pdfimages``: every PNG figure of the notebooks is printed, at no more than 100 dpi of
+  its 690 px column (so its smallest text, 10 px there, is at least 7 pt on paper).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ["xelatex", "latexmk", "makeindex", "pdffonts", "pdftotext", "pdfimages"]
+PACKAGES = ("texlive-xetex latexmk texlive-latex-recommended texlive-latex-extra "
+            "texlive-fonts-recommended texlive-lang-cjk texlive-lang-chinese fonts-noto-cjk "
+            "poppler-utils")
+
+#: An overfull line in a code or output block may stick out this much (rounding, a frame's
+#: rule); Sphinx wraps anything longer (``verbatimforcewraps``, ``verbatimmaxoverfull=0``).
+OVERFULL_PT = 3.0
+#: The HTML column the notebooks' figures are drawn for, and their resolution.
+COLUMN_PX, FIGURE_DPI = 690, 100
+
+
+# --------------------------------------------------------------------------- the editions
+
+
+@dataclass(frozen=True)
+class Edition:
+    name: str  # the PDF's file name without .pdf
+    config: Path
+    toc: Path
+
+    @property
+    def chinese(self) -> bool:
+        config = yaml.safe_load(self.config.read_text(encoding="utf-8")) or {}
+        language = str(((config.get("sphinx") or {}).get("config") or {}).get("language")
+                       or config.get("language") or "")
+        return language.startswith("zh")
+
+
+def _pdf_edition():
+    spec = importlib.util.spec_from_file_location("pdf_edition",
+                                                  ROOT / "book" / "_ext" / "pdf_edition.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def editions() -> list[Edition]:
+    """The editions ``make pdf`` builds (as book/_ext/pdf_edition.py lists them)."""
+    return [Edition(name, config, toc) for name, config, toc, _ in _pdf_edition().editions()]
+
+
+def toc_files(toc: Path) -> list[Path]:
+    """The source files of a table of contents, in order (root first)."""
+    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    names = [data["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                names.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(data)
+    files = []
+    for name in names:
+        for base in (ROOT, toc.parent):
+            found = [base / (name + s) for s in ("", ".md", ".ipynb")
+                     if (base / (name + s)).is_file()]
+            if found:
+                files.append(found[0])
+                break
+        else:
+            raise AssertionError(f"{toc}: no file for {name!r}")
+    return files
+
+
+def markdown_of(path: Path) -> str:
+    """A source file's Markdown (a notebook's markdown cells, joined)."""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return path.read_text(encoding="utf-8")
+
+
+def title_of(path: Path) -> str:
+    """The page's title: its first level-1 heading, without Markdown markup."""
+    for line in markdown_of(path).splitlines():
+        if line.startswith("# "):
+            return re.sub(r"[*_`]", "", line[2:]).strip()
+    raise AssertionError(f"{path} has no '# title'")
+
+
+def normalise(text: str) -> str:
+    """Letters and digits only, lower case: what survives line breaks, hyphenation,
+    ligatures, small capitals and spacing between CJK characters."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in text if c.isalnum())
+
+
+# --------------------------------------------------------------------------- the log
+
+
+OVERFULL = re.compile(r"^Overfull \\hbox \((?P<pt>[\d.]+)pt too wide\) "
+                      r"(?:in paragraph at lines (?P<a>\d+)--(?P<b>\d+)|"
+                      r"detected at line (?P<c>\d+))")
+VERBATIM_BEGIN = re.compile(r"\\begin\{(sphinxVerbatim|sphinxuseclass\}\{cell_output)")
+VERBATIM_END = re.compile(r"\\end\{sphinxVerbatim\}")
+
+
+def verbatim_lines(tex: str) -> set[int]:
+    """Line numbers of the .tex inside code blocks and code-cell outputs."""
+    inside, depth, lines = False, 0, set()
+    for number, line in enumerate(tex.splitlines(), 1):
+        if "\\begin{sphinxuseclass}{cell_output}" in line:
+            depth += 1
+        if VERBATIM_BEGIN.search(line):
+            inside = True
+        if inside or depth:
+            lines.add(number)
+        if VERBATIM_END.search(line):
+            inside = False
+        if depth and "\\end{sphinxuseclass}" in line and "cell_output" not in line:
+            depth -= 1
+    return lines
+
+
+def log_problems(log: str, tex: str) -> list[str]:
+    """What is wrong in a LaTeX log (``tex`` is the document, to place overfull lines)."""
+    problems = []
+    lines = log.splitlines()
+    code = verbatim_lines(tex)
+    for i, line in enumerate(lines):
+        if line.startswith("!") or re.match(r"^\S+\.tex:\d+: ", line):
+            problems.append("error: " + " ".join(lines[i:i + 2]))
+        elif re.search(r"(Reference|Citation) `[^']*' on page \S+ undefined", line):
+            problems.append("undefined: " + line.strip())
+        elif "There were undefined references" in line or "undefined citations" in line:
+            problems.append("undefined: " + line.strip())
+        elif "Label(s) may have changed" in line:
+            problems.append("unsettled: " + line.strip())
+        elif line.startswith("Missing character:"):
+            problems.append("missing glyph: " + line.strip())
+        elif m := OVERFULL.match(line):
+            first, last = (int(m["a"]), int(m["b"])) if m["a"] else (int(m["c"]),) * 2
+            width = float(m["pt"])
+            if width > OVERFULL_PT and code.intersection(range(first, last + 1)):
+                box = lines[i + 1].strip() if i + 1 < len(lines) else ""
+                problems.append(f"overfull code/output line ({width:g} pt, .tex lines "
+                                f"{first}-{last}): {box[:100]}")
+    return problems
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def _tools_or_skip() -> None:
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        message = (f"PDF tools not found ({', '.join(missing)}): apt-get install -y "
+                   f"--no-install-recommends {PACKAGES}")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: not skipping)")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def built_pdfs(tmp_path_factory) -> Path:
+    """The folder ``make pdf`` wrote the editions to: ``<name>.pdf``, and the LaTeX files
+    (the .tex and its .log) in ``<name>/_build/latex/``."""
+    _tools_or_skip()
+    given = os.environ.get("BACKPROP_PDF_DIR")
+    if given:
+        folder = Path(given).resolve()
+        assert folder.is_dir(), f"BACKPROP_PDF_DIR={given} is not a folder: run make pdf"
+        return folder
+    folder = tmp_path_factory.mktemp("pdf")
+    proc = subprocess.run(["make", "--no-print-directory", "pdf", f"PDF_DIR={folder}",
+                           "PDF_HTML="], cwd=ROOT, capture_output=True, text=True,
+                          timeout=3600)
+    (folder / "make-pdf.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    assert proc.returncode == 0, "make pdf failed:\n" + (proc.stdout + proc.stderr)[-5000:]
+    return folder
+
+
+def pdf_text(pdf: Path) -> list[str]:
+    """The text of each page (``pdftotext``)."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    return out.split("\f")
+
+
+EDITIONS = editions()
+IDS = [e.name for e in EDITIONS]
+
+
+@pytest.fixture(params=EDITIONS, ids=IDS)
+def edition(request, built_pdfs):
+    pdf = built_pdfs / f"{request.param.name}.pdf"
+    assert pdf.is_file(), f"make pdf did not write {pdf.name}"
+    return request.param, pdf, built_pdfs / request.param.name / "_build" / "latex"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def test_latex_log_is_clean(edition):
+    ed, _, latex = edition
+    log = (latex / f"{ed.name}.log").read_text(encoding="utf-8", errors="replace")
+    tex = (latex / f"{ed.name}.tex").read_text(encoding="utf-8")
+    problems = log_problems(log, tex)
+    assert not problems, f"{ed.name}.log:\n" + "\n".join(problems[:40])
+
+
+def test_every_font_is_embedded(edition):
+    _, pdf, _ = edition
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0].split()[-5:] == ["emb", "sub", "uni", "object", "ID"], out[0]
+    rows = [line for line in out[2:] if line.strip()]
+    assert rows, "pdffonts lists no fonts"
+    # name type encoding emb sub uni object-number generation: read from the right
+    not_embedded = [row for row in rows if row.split()[-5] != "yes"]
+    assert not not_embedded, "fonts not embedded:\n" + "\n".join(not_embedded)
+
+
+def body_text(pages: list[str]) -> str:
+    """The pages after the table of contents (whose lines end in dot leaders), joined."""
+    leaders = [i for i, page in enumerate(pages[: max(len(pages) // 4, 1)])
+               if len(re.findall(r"(?:\. ?){4,}\s*[\divxlc]+\s*$", page, re.M)) >= 5]
+    start = leaders[-1] + 1 if leaders else 0
+    return "\n".join(pages[start:])
+
+
+def test_every_chapter_title_in_order(edition):
+    ed, pdf, _ = edition
+    body = normalise(body_text(pdf_text(pdf)))
+    position = 0
+    for path in toc_files(ed.toc):
+        title = title_of(path)
+        found = body.find(normalise(title), position)
+        assert found >= 0, (f"{ed.name}: chapter title {title!r} ({path.relative_to(ROOT)}) "
+                            "not found after the previous chapter's")
+        position = found + 1
+
+
+def test_chinese_edition_is_chinese(edition):
+    ed, pdf, _ = edition
+    if not ed.chinese:
+        pytest.skip(f"{ed.name} is not the Chinese edition")
+    assert "反向传播" in normalise("".join(pdf_text(pdf)))
+
+
+def glossary_terms() -> list[str]:
+    """The Chinese terms of book/glossary.md (each run of CJK characters of its 中文 column)."""
+    terms = []
+    for line in (ROOT / "book" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 2:
+            terms += re.findall(r"[\u3400-\u9fff]+", cells[1])
+    return [t for t in dict.fromkeys(terms) if t != "中文"]
+
+
+def english(edition):
+    ed, pdf, latex = edition
+    if ed.chinese:
+        pytest.skip(f"{ed.name}: a check of the English edition")
+    return ed, pdf, latex
+
+
+def test_glossary_chinese_terms_in_english_pdf(edition):
+    _, pdf, _ = english(edition)
+    terms = glossary_terms()
+    assert len(terms) > 20, f"found only {terms} in book/glossary.md"
+    text = normalise("".join(pdf_text(pdf)))
+    missing = [t for t in terms if t not in text]
+    assert not missing, f"glossary terms not in the PDF: {missing}"
+
+
+# A solution directive, and a gated one (its text between solution-start and solution-end).
+SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}[^\n]*\n(?P<body>.*?)^\1\s*$", re.S | re.M)
+GATED = re.compile(r"^(`{3,}|:{3,})\{solution-start\}.*?^\1\s*$(?P<body>.*?)"
+                   r"^[`:]{3,}\{solution-end\}", re.S | re.M)
+
+
+def solution_phrases(path: Path) -> list[str]:
+    """For each solution in a source file, a run of eight plain words of its text ("" if
+    it has no run of five)."""
+    phrases = []
+    text = markdown_of(path)
+    for m in sorted([*SOLUTION.finditer(text), *GATED.finditer(text)], key=lambda m: m.start()):
+        body = re.sub(r"^:\w+:.*$", "", m["body"], flags=re.M)  # directive options
+        body = re.sub(r"^(`{3,}|:{3,}).*?^\1\s*$", "\n", body, flags=re.S | re.M)  # code
+        runs = re.split(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|\[[^\]]*\]\([^)]*\)|[*_()\[\]]|\n\s*\n",
+                        body)
+        words = max((r.split() for r in runs), key=len, default=[])
+        phrases.append(" ".join(words[:8]) if len(words) >= 5 else "")
+    return phrases
+
+
+def test_every_solution_is_printed(edition):
+    """Solutions are dropdowns in the HTML book; in the PDF every one is printed."""
+    ed, pdf, _ = english(edition)
+    text = "".join(pdf_text(pdf))
+    phrases = [(path, p) for path in toc_files(ed.toc) for p in solution_phrases(path)]
+    assert len(phrases) > 10, "no solutions found in the book's sources"
+    assert text.count("Solution to Exercise") == len(phrases), (
+        f"{len(phrases)} solutions in the sources, {text.count('Solution to Exercise')} "
+        "printed")
+    flat = normalise(text)
+    missing = [f"{path.name}: {p!r}" for path, p in phrases if p and normalise(p) not in flat]
+    assert not missing, "solution text not in the PDF:\n" + "\n".join(missing)
+
+
+def png_outputs(path: Path) -> int:
+    if path.suffix != ".ipynb":
+        return 0
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return sum("image/png" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+
+
+def test_figures_are_printed_large_enough(edition):
+    """Each figure at no more than 100 dpi, or, if wider than the HTML column, at the width
+    of 690 px: its smallest text (10 px in the HTML) is at least 7.2 pt on paper."""
+    ed, pdf, _ = edition
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()[2:]
+    images = [line.split() for line in out if line.split()[2:3] == ["image"]]
+    expected = sum(png_outputs(path) for path in toc_files(ed.toc))
+    assert len(images) >= expected, f"{expected} PNG figures in the notebooks, {len(images)} "
+    small = []
+    for row in images:
+        page, width, x_ppi = row[0], int(row[3]), float(row[12])
+        allowed = FIGURE_DPI * max(1.0, width / COLUMN_PX) * 1.02
+        if x_ppi > allowed:
+            small.append(f"page {page}: {width} px wide at {x_ppi:g} dpi (> {allowed:.0f})")
+    assert not small, "figures printed too small:\n" + "\n".join(small)
+
+
+# --------------------------------------------------------------------------- the checks fail
+
+
+TEX = r"""\documentclass{report}
+\begin{document}
+Some text.
+\begin{sphinxVerbatim}[commandchars=\\\{\}]
+a very long line of code
+\end{sphinxVerbatim}
+More text.
+\end{document}
+"""
+
+
+def test_log_reader_finds_an_undefined_reference():
+    log = ("LaTeX Warning: Reference `equation:book/ch1:eq-2' on page 12 undefined on input "
+           "line 3.\n\nLaTeX Warning: There were undefined references.\n")
+    problems = log_problems(log, TEX)
+    assert any("eq-2" in p for p in problems), problems
+    assert log_problems("LaTeX Warning: Citation `id7' on page 4 undefined on input line 9.",
+                        TEX)
+
+
+def test_log_reader_finds_a_missing_glyph_and_an_error():
+    log = ("Missing character: There is no ℓ (U+2113) in font DejaVuSansMono!\n"
+           "! Undefined control sequence.\nl.7 \\foo\n")
+    problems = log_problems(log, TEX)
+    assert any(p.startswith("missing glyph") for p in problems), problems
+    assert any(p.startswith("error") for p in problems), problems
+
+
+def test_log_reader_finds_an_overfull_code_line_only():
+    code = ("Overfull \\hbox (12.5pt too wide) in paragraph at lines 5--5\n"
+            "[]\\TU/DejaVuSansMono(0)/m/n/9 a very long line of code\n")
+    prose = code.replace("lines 5--5", "lines 3--3")
+    small = code.replace("12.5pt", "2.0pt")
+    assert log_problems(code, TEX), "an overfull line of code was not reported"
+    assert not log_problems(prose, TEX), "an overfull line of prose was reported"
+    assert not log_problems(small, TEX), "a 2 pt overfull line was reported"
+
+
+def test_a_clean_log_passes():
+    assert log_problems("This is XeTeX.\nOutput written on book.pdf (3 pages).\n", TEX) == []

@@ -109,7 +109,7 @@ def test_each_assumption_is_used_by_a_step(all_proofs, name):
 
 @pytest.mark.parametrize("name, fact", [
     ("SoftmaxWithLoss", r"t_{ji} = 1"),
-    ("ReLU", r"g'(0) := 0"),
+    ("ReLU", r"f'(0) := 0"),
     ("ReLU", r"x \ne 0"),
     ("LogNode", r"x > 0"),
     ("BatchNorm", r"\epsilon > 0"),
@@ -209,10 +209,10 @@ def test_relu_wrong_mask_fails():
 
 
 def test_relu_value_at_zero_is_a_convention():
-    # [x >= 0] differs from bpcore's [x > 0] only at 0: still proved, with g'(0) = 1 recorded
+    # [x >= 0] differs from bpcore's [x > 0] only at 0: still proved, with f'(0) = 1 recorded
     p = relu_proof(claim=lambda x, y: sp.Piecewise((1, x >= 0), (0, True)))
     assert p.proved, p.reason
-    assert any("g'(0) := 1" in a for a in p.assumptions)
+    assert any("f'(0) := 1" in a for a in p.assumptions)
     # ... but a value outside the one-sided slopes [0, 1] is not a subgradient
     _fails(relu_proof(claim=lambda x, y: sp.Piecewise((1, x > 0), (2, sp.Eq(x, 0)),
                                                       (0, True))))
@@ -268,7 +268,7 @@ def test_latex_and_repr(all_proofs):
     tex = p._repr_latex_()
     assert tex.startswith("$$\\begin{aligned}") and tex.endswith("\\end{aligned}$$")
     assert "proved for all sizes n, p, m" in tex
-    assert r"D A^{T}" in p.claim
+    assert r"D A^{\top}" in p.claim and "^{T}" not in p.claim  # the book's transpose
     text = repr(p)
     assert text.startswith("Proof(Affine): proved")
     assert "(A1)" in text and "0x" not in text
@@ -514,7 +514,7 @@ def test_elementwise_claim_matches_backward(rng, name):
 
 def test_relu_and_pow_claims_match_backward(rng):
     x = rng.normal(size=(3, 4))
-    x[0, 0] = 0.0  # the convention: g'(0) = 0
+    x[0, 0] = 0.0  # the convention: f'(0) = 0
     node = bpcore.ReLU()
     node.forward(x)
     f = sp.lambdify(sums.x_, ew_proofs.relu_backward(sums.x_, None))

@@ -39,6 +39,8 @@ class Layer:
     node: Node | None = None
     #: The fewest examples a train-mode forward accepts (batch norm needs 2).
     min_batch: int = 1
+    #: The parameters a network's weight decay applies to (a Dense layer's W).
+    decayed: tuple[str, ...] = ()
     #: True when forward/backward are the base class's, i.e. the layer computes through its
     #: node; only then may the fast path call the node directly (set for every subclass).
     _through_node: bool = True
@@ -112,6 +114,7 @@ class Dense(Layer):
     """
 
     kind = "dense"
+    decayed = ("W",)
 
     def __init__(self, W: np.ndarray, b: np.ndarray,
                  activation: str | Elementwise = "relu") -> None:

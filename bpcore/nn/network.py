@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import checks
-from ..checks import FLOATS, ShapeError, positive_int
+from ..checks import FLOATS, ShapeError, positive_int, real_number
 from ..engine.node import Node
 from .activations import ACTIVATIONS
 from .batchnorm import BatchNormLayer
@@ -50,7 +50,7 @@ class Parameters(dict):
 class Network:
     """Layers in order, then a loss node. See the module docstring."""
 
-    def __init__(self, layers: Sequence[Layer], loss: Node) -> None:
+    def __init__(self, layers: Sequence[Layer], loss: Node, weight_decay: float = 0.0) -> None:
         if not layers:
             raise ValueError("a network needs at least one layer")
         for i, layer in enumerate(layers):
@@ -76,6 +76,11 @@ class Network:
             self._keys.append(keys)
         self.params = params
         self.loss_node = loss
+        # L2 weight decay: the penalty (lambda/2) sum ||W||^2 over the layers' decayed parameters
+        # (their weights, not biases or batch norm's gamma and beta) is part of the loss
+        self.weight_decay = real_number(weight_decay, "weight_decay", low=0.0)
+        self._decayed = [key for layer, keys in zip(layers, self._keys)
+                         for p, key in keys if p in layer.decayed]
         self._ready = False  # a loss() has cached what backward() needs
         first = layers[0]
         W = first.params.get("W")  # the input size, if the first layer says it
@@ -147,7 +152,17 @@ class Network:
                 a = layer._forward(a)
             value = self.loss_node._forward(a, t)
         self._ready = True
+        if self.weight_decay:
+            value += self.penalty()
         return value
+
+    def penalty(self) -> float:
+        r"""The weight-decay term of the loss, :math:`\frac{\lambda}{2}\sum_l
+        \lVert W^{[l]}\rVert^2` (squared Frobenius norms); 0 without weight decay."""
+        if not self.weight_decay:
+            return 0.0
+        return 0.5 * self.weight_decay * sum(float(np.vdot(self.params[k], self.params[k]))
+                                             for k in self._decayed)
 
     def check_data(self, x: object, t: object, x_name: str = "X",
                    t_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
@@ -177,6 +192,9 @@ class Network:
             dout = layers[i]._backward(dout, i > 0)  # nothing needs dL/dx of the input
             for p, key in keys[i]:
                 grads[key] = layers[i].grads[p]
+        lam = self.weight_decay
+        for key in self._decayed if lam else ():  # d/dW of (lambda/2)||W||^2 is lambda W
+            grads[key] = grads[key] + lam * self.params[key]
         return grads
 
     # -- using the trained network ---------------------------------------------------------------
@@ -225,7 +243,7 @@ HEADS: dict[tuple[str, str], type[Node]] = {("softmax", "softmax_ce"): SoftmaxWi
 def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
         loss: str = "softmax_ce", init: str | float | Callable = "he", seed: int = 0,
         dtype: type | np.dtype = np.float64, batchnorm: bool = False,
-        dropout: float | None = None) -> Network:
+        dropout: float | None = None, weight_decay: float = 0.0) -> Network:
     r"""A multilayer perceptron: :class:`~bpcore.nn.layers.Dense` layers and a loss node.
 
     ``sizes = [n0, n1, ..., nD]`` (D layers); hidden layers use ``activation``. The output
@@ -241,7 +259,8 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
     ``batchnorm=True`` puts a :class:`~bpcore.nn.batchnorm.BatchNormLayer` between each hidden
     layer's affine map and its activation (chapter 7); ``dropout=p`` puts a
     :class:`~bpcore.nn.dropout.DropoutLayer` with keep probability ``p`` after each hidden
-    activation, its masks drawn from ``seed``.
+    activation, its masks drawn from ``seed``. ``weight_decay`` (:math:`\lambda`) adds
+    :math:`\frac{\lambda}{2}\sum_l \lVert W^{[l]}\rVert^2` to the loss (chapter 6).
     """
     sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
     if len(sizes) < 2:
@@ -270,4 +289,4 @@ def MLP(sizes: Sequence[int], activation: str = "relu", output: str = "softmax",
             layers.append(DropoutLayer(dropout, seed=seed * 1000 + k))
     W, b = pairs[-1]
     layers.append(Dense(W, b, "identity" if output == "softmax" else output))
-    return Network(layers, HEADS[(output, loss)]())
+    return Network(layers, HEADS[(output, loss)](), weight_decay=weight_decay)

@@ -111,7 +111,7 @@ def derive(f: Callable, *names: str, shapes: Sequence[tuple[int, ...]] | None = 
     return d, grads
 
 
-def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
+def backward_derivation(root, fmt: str = "{:.4g}", output: str = "L") -> Derivation:
     r"""The backward pass of a scalar graph, one line per edge: upstream × local = downstream.
 
     Each local derivative is derived by ``sympy.diff`` from the node's symbolic form and
@@ -119,7 +119,8 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
     the note on each line ends in "ok" where the product equals what backprop computed (to
     1e-9 relative), or says MISMATCH.
 
-    A value used once gets its gradient on one line, :math:`\partial L/\partial v = \dots`. A
+    ``output`` names the root in the lines (``L`` for a loss). A value used once gets its
+    gradient on one line, :math:`\partial L/\partial v = \dots`. A
     value used several times (it fans out) gets one line per use, each written
     :math:`\partial L/\partial v\,|_{\text{via} \ldots}`: a *contribution*, not the gradient.
     Once its last use has been visited, a line states the gradient itself, the sum of its
@@ -153,7 +154,7 @@ def backward_derivation(root, fmt: str = "{:.4g}") -> Derivation:
             down = float(v.grad) * local_num
             ok = "ok" if _close(down, grads[i]) else "MISMATCH with backprop"
             name = p.label or f"({fmt.format(float(p.data))})"
-            grad = rf"\frac{{\partial L}}{{\partial \text{{{name}}}}}"
+            grad = rf"\frac{{\partial {output}}}{{\partial \text{{{name}}}}}"
             under = rf"\underbrace{{{fmt.format(local_num)}}}_{{{sp.latex(local)}}}"
             product = rf"{fmt.format(v.grad)} \times {under} = {fmt.format(down)}"
             n_uses = uses[id(p)]

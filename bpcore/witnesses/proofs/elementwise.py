@@ -113,7 +113,7 @@ def pow_proof(claim: Callable = pow_backward, time_limit: float | None = TIME_LI
 
 
 def relu_backward(x, y):
-    r"""What ``ReLU.backward`` uses: the mask :math:`[x > 0]` (so g'(0) = 0), the node's own
+    r"""What ``ReLU.backward`` uses: the mask :math:`[x > 0]` (so f'(0) = 0), the node's own
     ``derivative``."""
     return ReLU().derivative(x, y)
 
@@ -151,13 +151,13 @@ def _relu_kink(pr: Proof, forward, claim) -> None:
             "slope from the left: " + ("they differ, no derivative at 0" if right != left
                                        else "they agree"))
     at0 = sp.sympify(claim(sp.S.Zero, sp.S.Zero))
-    a4 = pr.assume(rf"g'(0) := {sp.latex(at0)} \text{{ (a convention; any value in }} "
+    a4 = pr.assume(rf"f'(0) := {sp.latex(at0)} \text{{ (a convention; any value in }} "
                    rf"[{sp.latex(left)}, {sp.latex(right)}] \text{{ is a subgradient)}}")
     inside = bool(sp.Min(left, right) <= at0) and bool(at0 <= sp.Max(left, right))
-    pr.step("g'(0)", at0, f"{a4}, " + ("a subgradient" if inside
+    pr.step("f'(0)", at0, f"{a4}, " + ("a subgradient" if inside
                                                  else "NOT a subgradient"))
     if not inside:
-        pr.fail(f"the claimed g'(0) = {at0} is not between the one-sided slopes {left}, {right}")
+        pr.fail(f"the claimed f'(0) = {at0} is not between the one-sided slopes {left}, {right}")
 
 
 # -- 8. add, mul with broadcasting; sum -----------------------------------------------------------

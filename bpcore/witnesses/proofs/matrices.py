@@ -10,8 +10,12 @@ import sympy as sp
 from .proof import TIME_LIMIT, Proof, _run
 from .sums import _XI, _canonical_lambdas, _chain, _dL, _hadamard, m, n, p
 
-
 # -- 5. affine and matmul: traces of matrix products ---------------------------------------------
+#: The symbolic sizes of the matrix proofs: W is n x p (n outputs, p inputs), A is p x m (m
+#: examples as columns).
+SIZES = "n, p, m (W is n × p, A is p × m)"
+
+
 def _matrices():
     """W (n, p), A (p, m), b (n, 1), the upstream D (n, m), the ones column 1 (m, 1)."""
     return (sp.MatrixSymbol("W", n, p), sp.MatrixSymbol("A", p, m), sp.MatrixSymbol("b", n, 1),
@@ -64,7 +68,7 @@ def affine_proof(claim: Callable = affine_backward,
         pr.step("J", J, f"{a1}, {a2}; Σ D ⊙ Z = tr(Dᵀ Z)")
         _check_matrices(pr, J, (A, W, b), tuple(claim(W, A, D, one)))
 
-    return _run("Affine", lambda: _gradients("AWb", claim(W, A, D, one)), "n, p, m",
+    return _run("Affine", lambda: _gradients("AWb", claim(W, A, D, one)), SIZES,
                 body, time_limit)
 
 
@@ -80,7 +84,7 @@ def matmul_proof(claim: Callable = matmul_backward,
         pr.step("J", J, f"{a1}; Σ D ⊙ Z = tr(Dᵀ Z)")
         _check_matrices(pr, J, (W, A), tuple(claim(W, A, D)))
 
-    return _run("MatMulNode", lambda: _gradients("WA", claim(W, A, D)), "n, p, m", body,
+    return _run("MatMulNode", lambda: _gradients("WA", claim(W, A, D)), SIZES, body,
                 time_limit)
 
 
@@ -123,7 +127,7 @@ def layer_block_proof(claim: Callable = layer_block_backward,
         _per_example_steps(pr, A, _hadamard(G, dgZ), one)
 
     return _run("LayerBlock", lambda: _gradients("AWb", claim(W, A, G, dgZ, one)),
-                "n, p, m", body, time_limit, show=show)
+                SIZES, body, time_limit, show=show)
 
 
 def _per_example_steps(pr: Proof, A, dz, one) -> None:

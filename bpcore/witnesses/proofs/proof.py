@@ -35,6 +35,11 @@ from .texwidth import (
 #: Seconds a single proof may take before it is given up as "SymPy did not finish".
 TIME_LIMIT = 10.0
 
+def book_notation(tex: str) -> str:
+    """SymPy's LaTeX in the book's symbols: ``^{T}`` -> ``^{\\top}``, ``\\circ`` -> ``\\odot``."""
+    return tex.replace("^{T}", r"^{\top}").replace(r"\circ", r"\odot")
+
+
 def _flat_cases(expr):
     r"""The same expression with nested ``Piecewise`` written as one ``cases`` (for display).
 
@@ -99,8 +104,10 @@ class Proof:
 
     # -- building --------------------------------------------------------------------------------
     def tex(self, rhs) -> str:
-        """LaTeX of a right-hand side: a string as it is, an expression through ``show``."""
-        return rhs if isinstance(rhs, str) else _lines(self.show(rhs))
+        """LaTeX of a right-hand side: a string as it is, an expression through ``show``, in
+        the book's notation (SymPy writes a transpose ``^{T}`` and the entrywise product
+        ``\\circ``; the book writes ``^{\\top}`` and ``\\odot``)."""
+        return rhs if isinstance(rhs, str) else book_notation(_lines(self.show(rhs)))
 
     def step(self, lhs: str, rhs, note: str = "") -> None:
         self.steps.add(lhs, self.tex(rhs), note)
@@ -183,8 +190,11 @@ class Proof:
         return rows
 
     def _repr_latex_(self) -> str:
-        body = " \\\\\n".join(f"{lhs} &{rhs}".lstrip() for lhs, rhs in self.rows())
-        return "$$\\begin{aligned}\n" + body + "\n\\end{aligned}$$"
+        return _aligned(self.rows())
+
+    def summary(self) -> ProofSummary:
+        """The claim and the verdict without the steps (a page of proofs, each one line)."""
+        return ProofSummary(self)
 
     def __repr__(self) -> str:
         lines = [f"Proof({self.node}): {self.verdict()}"]
@@ -193,6 +203,33 @@ class Proof:
         lines += [f"  {lhs} = {_one_line(rhs)}" + (f"    [{note}]" if note else "")
                   for lhs, rhs, note in self.steps.steps]
         return "\n".join(lines)
+
+
+def _aligned(rows: list[tuple[str, str]]) -> str:
+    body = " \\\\\n".join(f"{lhs} &{rhs}".lstrip() for lhs, rhs in rows)
+    return "$$\\begin{aligned}\n" + body + "\n\\end{aligned}$$"
+
+
+@dataclass
+class ProofSummary:
+    """A proof's claim and verdict, as a short display (see :meth:`Proof.summary`)."""
+
+    proof: Proof
+
+    def rows(self) -> list[tuple[str, str]]:
+        full = self.proof.rows()
+        claims = [r for lhs, rhs in self.proof.claims for r in _formula_rows(lhs, rhs)]
+        verdict = [("", _text(line)) for line in
+                   _wrap_words(self.proof.verdict(), WIDTH_EM - 1.0)]
+        return full[:1] + claims + verdict
+
+    def _repr_latex_(self) -> str:
+        return _aligned(self.rows())
+
+    def __repr__(self) -> str:
+        lines = [f"Proof({self.proof.node}): {self.proof.verdict()}"]
+        return "\n".join(lines + [f"  claim: {lhs} = {_one_line(rhs)}"
+                                   for lhs, rhs in self.proof.claims])
 
 
 class _OutOfTime(BaseException):

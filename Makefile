@@ -4,10 +4,15 @@
 #   make test-portable  nbval under four OpenBLAS kernels and with numpy's SIMD loops off
 #   make notebooks  re-execute every notebook top to bottom and save it with outputs
 #   make notebooks-stable  run `make notebooks` twice and check the second run changes nothing
+#   make pdf        the PDF editions into _build/pdf/ (xelatex; see "PDF editions" below)
 #   make clean      remove build output and caches (keeps .venv)
 # Each target sets up .venv itself (Python 3.10+) from requirements.txt.
 
 SHELL  := /bin/bash
+# One BLAS thread: on two shared cores OpenBLAS's second thread only waits for the other jobs
+# (an MNIST epoch took 40-60 s with two threads and 4-8 s with one), and the numbers are the
+# same (the portable check runs with one thread too).
+export OPENBLAS_NUM_THREADS ?= 1
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +23,7 @@ JB_FLAGS     := --all -W -n --keep-going
 NBVAL_FLAGS  := --nbval --nbval-sanitize-with tests/sanitize.cfg
 PYTEST_ARGS  ?=
 
-.PHONY: book test test-portable notebooks notebooks-stable clean venv
+.PHONY: book test test-portable notebooks notebooks-stable clean venv pdf
 
 venv: $(STAMP)
 
@@ -57,6 +62,47 @@ notebooks-stable: $(STAMP)
 	        exit 1; }; \
 	done
 	@echo "make notebooks is stable: a second run changed nothing"
+
+# ---- PDF editions ----------------------------------------------------------------------
+# make pdf builds _build/pdf/backprop-verified.pdf and, once book/zh/_config.yml and
+# book/zh/_toc.yml exist, _build/pdf/backprop-verified-zh.pdf. For each edition:
+#   1. book/_ext/pdf_edition.py writes _build/pdf/<name>/_config.yml: the edition's
+#      _config.yml with execute_notebooks: off, so the PDF prints the outputs STORED in the
+#      notebooks (the HTML build re-executes them; `make test` checks the stored outputs), and
+#      the English _config.yml's LaTeX settings as defaults;
+#   2. jupyter-book's LaTeX builder with the HTML book's checks (-W -n --keep-going --all)
+#      writes _build/pdf/<name>/_build/latex/<name>.tex;
+#   3. latexmk runs xelatex (Sphinx's latexmkrc, makeindex) until references settle; any
+#      LaTeX error stops it. The log stays in _build/pdf/<name>/_build/latex/<name>.log
+#      (tests/test_pdf.py reads it);
+#   4. the PDF is copied to _build/pdf/, and into _build/html/pdf/ when the HTML book exists
+#      (its header links there; `make book` copies them too).
+# tests/test_pdf.py runs `make pdf PDF_DIR=<tmp> PDF_HTML=` (or checks BACKPROP_PDF_DIR).
+# Nothing is installed: it needs the Debian packages listed in README.md ("PDF editions").
+PDF_DIR      := _build/pdf
+PDF_HTML     := _build/html
+PDF_TOOLS    := xelatex latexmk makeindex
+LATEXMKOPTS  := -interaction=nonstopmode -halt-on-error -file-line-error
+
+pdf: $(STAMP)
+	@for tool in $(PDF_TOOLS); do command -v $$tool >/dev/null || { \
+	    echo "make pdf: $$tool not found; install the Debian packages in README.md (PDF editions)" >&2; \
+	    exit 1; }; done
+	@set -e; $(BIN)/python book/_ext/pdf_edition.py editions | while read -r name config toc; do \
+	    echo "=== PDF edition $$name ($$config, $$toc)"; \
+	    src=$$($(BIN)/python book/_ext/pdf_edition.py config $$name $$config $$toc $(PDF_DIR)/$$name); \
+	    $(BIN)/jupyter-book build $$src --builder latex --config $(PDF_DIR)/$$name/_config.yml \
+	        --toc $(CURDIR)/$$toc --path-output $(PDF_DIR)/$$name $(JB_FLAGS); \
+	    $(MAKE) --no-print-directory -C $(PDF_DIR)/$$name/_build/latex $$name.pdf \
+	        LATEXOPTS="$(LATEXMKOPTS)" LATEXMKOPTS="-silent" >/dev/null || { \
+	        echo "xelatex failed; the log: $(PDF_DIR)/$$name/_build/latex/$$name.log" >&2; \
+	        grep -A3 '^[^ ]*:[0-9]*: \|^!' $(PDF_DIR)/$$name/_build/latex/$$name.log | head -30 >&2; \
+	        exit 1; }; \
+	    cp $(PDF_DIR)/$$name/_build/latex/$$name.pdf $(PDF_DIR)/$$name.pdf; \
+	    if [ -n "$(PDF_HTML)" ] && [ -d "$(PDF_HTML)" ]; then \
+	        mkdir -p $(PDF_HTML)/pdf && cp $(PDF_DIR)/$$name.pdf $(PDF_HTML)/pdf/; fi; \
+	    echo "PDF built: $(PDF_DIR)/$$name.pdf"; \
+	done
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

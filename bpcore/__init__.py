@@ -60,6 +60,7 @@ from .nn import (
     fit,
     initialise,
     load_digits_split,
+    load_mnist,
     log,
     log_softmax,
     logsumexp,
@@ -101,7 +102,8 @@ __all__ = [
     "MLP", "MSE", "ActivationLayer", "Adam", "Affine", "BatchNorm", "BatchNormLayer",
     "CrossEntropy", "Dense", "Dropout", "DropoutLayer", "History", "Identity", "Layer",
     "LayerBlock", "Momentum", "Network", "RMSprop", "ReLU", "SGD", "Sigmoid", "Softmax",
-    "SoftmaxWithLoss", "Tanh", "exp", "fit", "initialise", "load_digits_split", "log",
+    "SoftmaxWithLoss", "Tanh", "exp", "fit", "initialise", "load_digits_split", "load_mnist",
+    "log",
     "log_softmax", "logsumexp", "minibatches", "mse_loss", "one_hot", "relu", "sigmoid",
     "softmax", "softmax_cross_entropy", "softmax_with_loss", "split_validation", "tanh",
     # witnesses

@@ -407,11 +407,14 @@ def source(cell: dict) -> str:
 
 
 def test_served_notebooks_carry_no_myst_lite(built_book):
-    """Every notebook of the book is served, its markdown free of MyST's syntax and its stored
-    stream outputs strings (a list of lines shows in JupyterLite with a comma per line)."""
+    """Every notebook page of the book is served, its markdown free of MyST's syntax and its
+    stored stream outputs strings (a list of lines shows in JupyterLite with a comma per
+    line)."""
     html = built_book[2]
     notebooks = served_notebooks(html)
-    assert sorted(notebooks) == sorted(p.name for p in (ROOT / "book").glob("*.ipynb"))
+    pages = [p.name for p in (ROOT / "book").glob("*.ipynb")
+             if (html / "book" / p.name).with_suffix(".html").is_file()]
+    assert sorted(notebooks) == sorted(pages)
     for name, nb in notebooks.items():
         for cell in nb["cells"]:
             if cell["cell_type"] == "markdown":
@@ -477,25 +480,31 @@ def write_it_yourself(nb: dict) -> dict:
 
 
 def run_cell(browser: Browser, index: int, what: str, until: str = "true") -> str:
-    """Run one cell and wait until it has run and its shown output satisfies ``until`` (a JS
-    expression in ``text``); return that text."""
-    browser.js(f"""(async () => {{
+    """Run one cell and wait until it has run again and its shown output satisfies ``until``
+    (a JS expression in ``text``); return that text."""
+    count = f"{PANEL}.content.widgets[{index}].model.executionCount"
+    before = browser.js(count)
+    browser.js(f"""(() => {{
       const panel = {PANEL};
       panel.content.activeCellIndex = {index};
-      await window.jupyterapp.commands.execute('notebook:run-cell');
+      window.jupyterapp.commands.execute('notebook:run-cell');  // not awaited: polled below
     }})()""")
     return browser.wait_for(
-        f"(() => {{ const cell = {PANEL}.content.widgets[{index}];"
-        " const text = cell.outputArea.node.innerText;"
-        " return cell.model.executionCount !== null"
-        f" && {PANEL}.sessionContext.kernelDisplayStatus === 'idle' && ({until}) ? text : null;"
-        " })()", RUN_TIMEOUT, what)
+        f"(() => {{ const text = {PANEL}.content.widgets[{index}].outputArea.node.innerText;"
+        f" const n = {count};"
+        f" return n !== null && n !== {json.dumps(before)}"
+        f" && {PANEL}.sessionContext.kernelDisplayStatus === 'idle' && ({until}) ? [text] : null;"
+        " })()", RUN_TIMEOUT, what)[0]
 
 
 def solve_exercise_in_lite(html: Path, chromium: list[str], profile: Path) -> dict:
     """Open chapter 1 in JupyterLite, look at its write-it-yourself exercise with the solution
     collapsed, run the starting code, put the solution's code in its place and run it."""
-    exercise = write_it_yourself(served_notebooks(html)[NOTEBOOK])
+    served = served_notebooks(html)[NOTEBOOK]
+    exercise = write_it_yourself(served)
+    # a stored stream output of several lines (shown with a comma per line, were it a list)
+    stream = next(i for i, c in enumerate(served["cells"]) for o in c.get("outputs", [])
+                  if o["output_type"] == "stream" and o["text"].count("\n") >= 2)
     trap = TrapProxy()
     browser = None
     try:
@@ -504,6 +513,11 @@ def solve_exercise_in_lite(html: Path, chromium: list[str], profile: Path) -> di
             kernel_seconds = open_notebook(
                 browser, f"{url}/{lite_assets.LITE_NOTEBOOK_APP}?path={NOTEBOOK}", NOTEBOOK)
             started = time.monotonic()
+            browser.js(f"{PANEL}.content.scrollToItem({stream}, 'center')")
+            stream_shown = browser.wait_for(
+                f"(() => {{ const cell = {PANEL}.content.widgets[{stream}];"
+                " return cell.node.isConnected && cell.outputArea.node.innerText; })()",
+                60, "a stored stream output to be shown")
             t, s, o = exercise["task"], exercise["solution"], exercise["opening"]
             browser.js(f"{PANEL}.content.scrollToItem({s}, 'center')")
             # what the reader sees: cells rendered around the solution's collapsed cell
@@ -528,6 +542,8 @@ def solve_exercise_in_lite(html: Path, chromium: list[str], profile: Path) -> di
                 page: cells.slice({t - 1}, {s + 2}).map(c => c.node.innerText).join('\\n'),
               }};
             }})()""", 60, "the exercise and its solution to be shown")
+            # from here on, every output is computed in the browser
+            browser.js("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
             first_code = browser.js(
                 f"{PANEL}.content.widgets.findIndex(c => c.model.type === 'code')")
             run_cell(browser, first_code, "the imports")
@@ -539,6 +555,8 @@ def solve_exercise_in_lite(html: Path, chromium: list[str], profile: Path) -> di
                               "text.includes('MyMul:') && !text.includes('FAIL')")
             outputs = browser.js(f"{PANEL}.content.widgets[{t}].model.outputs.toJSON()")
             return {"exercise": exercise, "seen": seen, "starting": starting,
+                    "stream_stored": cell_text(served["cells"][stream]["outputs"]),
+                    "stream_shown": stream_shown,
                     "solved": solved, "solved_outputs": outputs,
                     "kernel_seconds": kernel_seconds,
                     "seconds": time.monotonic() - started, "trapped": list(trap.requests)}
@@ -585,3 +603,11 @@ def test_exercise_solved_passes_in_browser_lite(lite_exercise):
     assert not [o for o in lite_exercise["solved_outputs"] if o["output_type"] == "error"]
     outside = [r for r in lite_exercise["trapped"] if trapped_host(r) not in CHROMIUM_OWN]
     assert not outside, "the book asked for other hosts:\n" + "\n".join(outside)
+
+
+def test_stored_streams_show_as_printed_in_browser_lite(lite_exercise):
+    """A stored stream output of several lines shows line by line, no comma in front."""
+    shown = lite_exercise["stream_shown"].splitlines()
+    for line in lite_exercise["stream_stored"].splitlines():
+        assert line.strip() in [s.strip() for s in shown], (line, shown)
+    assert not [line for line in shown if line.startswith(",")], shown

@@ -386,3 +386,21 @@ def test_a_random_forward_is_not_called_stale_and_a_missing_one_over_p_is_named(
     assert SECOND not in {c.witnesses for c in report.comparisons}  # random: not compared
     assert "half the true gradient (a factor 1/2)" in notes(report)
     assert bp.check(bp.Dropout(0.5, seed=1), shapes=[(4, 5)], against=None).ok
+
+
+def test_n_grad_makes_trailing_inputs_constants():
+    def loss_forward(z, t):
+        m = z.shape[1]
+        return float(np.sum((z - t) ** 2)) / (2 * m), (z, t)
+
+    def loss_backward(dout, cache):
+        z, t = cache
+        return (dout * (z - t) / z.shape[1],)
+
+    rng = np.random.default_rng(0)
+    z, t = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    report = bp.check((loss_forward, loss_backward), z, t, n_grad=1)
+    assert report.ok and [c.name for c in report.comparisons if c.kind == "gradient"] == ["z"]
+    # without n_grad, t is an input too, and one gradient is missing
+    assert "backward returned 1 gradient(s), expected 2" in notes(
+        bp.check((loss_forward, loss_backward), z, t))

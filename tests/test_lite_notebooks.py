@@ -337,8 +337,18 @@ def served_book(tmp_path_factory):
             for p in sorted(out.glob("*.ipynb"))}
 
 
+def test_a_notebook_outside_the_table_of_contents_is_not_served(tmp_path):
+    book = make_book(tmp_path, {"book/draft": notebook(md("# Draft\n"))})
+    pages, drafts = book.in_book(sorted((tmp_path / "book").glob("*.ipynb")))
+    assert [p.name for p in pages] == ["appendix.ipynb", "ch1.ipynb", "ch2.ipynb"]
+    assert [p.name for p in drafts] == ["draft.ipynb"]
+
+
 def test_every_notebook_of_the_book_is_served(served_book):
-    assert sorted(served_book) == sorted(p.name for p in (ROOT / "book").glob("*.ipynb"))
+    """Every notebook the table of contents lists (a draft it does not list is left out)."""
+    book = ln.load_book(ROOT)
+    pages, _ = book.in_book((ROOT / "book").glob("*.ipynb"))
+    assert sorted(served_book) == sorted(p.name for p in pages)
     for name, nb in served_book.items():
         nbformat.validate(nbformat.from_dict(nb))
         for cell in nb["cells"]:

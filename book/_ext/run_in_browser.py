@@ -4,17 +4,41 @@ Hooks ``scripts/lite_assets.py`` (which lays out and checks Pyodide, its
 packages and bpcore for JupyterLite) into the HTML build, and puts a "Run this
 notebook in your browser" link under the title of every page made from a
 notebook. ``_config.yml`` loads it.
+
+The notebooks JupyterLite serves are those ``run_in_browser_notebooks`` lists
+(globs, relative to the book's root), as ``scripts/lite_notebooks.py``
+rewrites them: their MyST (roles, numbered equations, exercises and solutions)
+made to read as the HTML book reads. The copies go to
+``_build/lite_notebooks/`` at the start of the build; this extension points
+``jupyterlite_contents`` there.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import sys
 from pathlib import Path
 
-_TOOL = Path(__file__).resolve().parents[2] / "scripts" / "lite_assets.py"
-_spec = importlib.util.spec_from_file_location("lite_assets", _TOOL)
-lite_assets = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lite_assets)
+_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name,
+                                                  _SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+lite_assets = _load("lite_assets")
+lite_notebooks = _load("lite_notebooks")
+
+
+def _served_dir(app) -> Path:
+    # _build/lite_notebooks, beside _build/html
+    return Path(app.outdir).parent / "lite_notebooks"
 
 
 def _config_inited(app, config) -> None:
@@ -22,6 +46,40 @@ def _config_inited(app, config) -> None:
     lite_dir = Path(app.outdir).parent / "jupyterlite"
     config.jupyterlite_dir = str(lite_dir)
     config.jupyterlite_config = str(lite_dir / "jupyter_lite_config.json")
+    # JupyterLite serves the rewritten copies, never the MyST sources
+    config.jupyterlite_contents = [str(_served_dir(app) / "*")]
+
+
+def _serve_notebooks(app) -> tuple[int, list[Path]]:
+    """Write the copies JupyterLite serves; other matched files as they
+    are. Returns how many notebooks were written, and the notebooks left out:
+    those the table of contents does not list (the book has no page for
+    them)."""
+    src = Path(app.srcdir)
+    found = sorted({path for pattern in app.config.run_in_browser_notebooks
+                    for path in src.glob(pattern)})
+    import pybtex.plugin
+
+    toc = getattr(app.config, "external_toc_path", None)
+    # the bibliography's order, in which a citation lists several keys
+    formatting = pybtex.plugin.find_plugin("pybtex.style.formatting",
+                                           app.config.bibtex_default_style)
+    book = lite_notebooks.load_book(
+        src, src / toc if toc else None,
+        [Path(app.confdir) / b for b in app.config.bibtex_bibfiles or []],
+        multitoc=bool(getattr(app.config, "use_multitoc_numbering", False)),
+        reference_style=app.config.bibtex_reference_style,
+        eqref_format=app.config.math_eqref_format or "({number})",
+        sorting_style=formatting.default_sorting_style)
+    out = _served_dir(app)
+    notebooks, drafts = book.in_book(p for p in found if p.suffix == ".ipynb")
+    lite_notebooks.transform_files(notebooks, out, book)
+    for path in found:
+        if path.is_dir():
+            shutil.copytree(path, out / path.name)
+        elif path.suffix != ".ipynb":
+            shutil.copy2(path, out / path.name)
+    return len(notebooks), drafts
 
 
 def _builder_inited(app) -> None:
@@ -41,6 +99,15 @@ def _builder_inited(app) -> None:
         f"run_in_browser: Pyodide {lite_assets.PYODIDE_VERSION}, "
         f"{len(summary['packages'])} packages, "
         f"{summary['bytes'] / 1e6:.1f} MB, checked against the official lock")
+    try:
+        count, drafts = _serve_notebooks(app)
+    except lite_notebooks.LiteNotebookError as exc:
+        raise ExtensionError(f"run_in_browser: {exc}") from exc
+    logging.getLogger(__name__).info(
+        f"run_in_browser: {count} notebooks rewritten for JupyterLite into "
+        f"{_served_dir(app)}" + "".join(
+            f"; not in the table of contents, not served: {p.name}"
+            for p in drafts))
 
 
 RUN_LINK = (
@@ -76,6 +143,8 @@ def setup(app):
     app.registry.css_files = [(name, attrs)
                               for name, attrs in app.registry.css_files
                               if "fonts.googleapis.com" not in name]
+    # globs of the notebooks (and files) to serve, relative to the root
+    app.add_config_value("run_in_browser_notebooks", [], "html")
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     app.connect("doctree-resolved", _add_run_link)

@@ -202,15 +202,15 @@ class _FunctionsRunner(_Runner):
 # -- check ----------------------------------------------------------------------------------------
 def check(subject, *inputs, shapes: Sequence[tuple[int, ...]] | None = None, against=None,
           symbolic: Callable | None = None, names: Sequence[str] | None = None, seed: int = 0,
-          tol: float = DEFAULT_TOL, h: float = DEFAULT_H) -> Report:
+          tol: float = DEFAULT_TOL, h: float = DEFAULT_H, n_grad: int | None = None) -> Report:
     """Check the backward of ``subject`` (a node, a layer, a ``(forward, backward)`` pair of
     functions, or a Network) against finite differences, a reference and SymPy; see the module.
 
     ``inputs`` are the forward's inputs (for a Network: ``x, t``); without them, ``shapes``
     gives random inputs of those shapes, and otherwise the inputs come from ``against``'s (or
-    the subject's own) ``examples``. Trailing inputs past the subject's ``n_grad`` (or
-    ``against``'s) are constants, such as labels. Never raises because a gradient is wrong; raises
-    TypeError or ValueError on misuse (no backward, no inputs to run on).
+    the subject's own) ``examples``. Inputs past ``n_grad`` (given, or the subject's, or
+    ``against``'s) are constants, such as labels. Never raises because a gradient is wrong;
+    raises TypeError or ValueError on misuse (no backward, no inputs to run on).
     """
     rng = np.random.default_rng(seed)
     if _is_network(subject):
@@ -219,7 +219,7 @@ def check(subject, *inputs, shapes: Sequence[tuple[int, ...]] | None = None, aga
         subject = subject()
     reference = against() if isinstance(against, type) else against
     inputs = _resolve_inputs(subject, reference, inputs, shapes, rng)
-    runner, values, label = _runner(subject, reference, inputs, names)
+    runner, values, label = _runner(subject, reference, inputs, names, n_grad)
     report = Report(label, tol=tol)
     _run_checks(report, runner, values, reference, symbolic, rng, tol, h)
     return report
@@ -251,11 +251,11 @@ def _resolve_inputs(subject, reference, inputs, shapes, rng) -> tuple:
                      "against= a bpcore node or layer (its examples are used)")
 
 
-def _runner(subject, reference, inputs, names):
+def _runner(subject, reference, inputs, names, n_grad=None):
     """The runner for ``subject``, the differentiable values, and the report's subject line."""
     if isinstance(subject, tuple) and len(subject) == 2 and all(map(callable, subject)):
         forward_fn, backward_fn = subject
-        n_grad = _n_grad(None, reference, inputs)
+        n_grad = n_grad or _n_grad(None, reference, inputs)
         names = _names(names, n_grad, forward_fn)
         return (_FunctionsRunner(forward_fn, backward_fn, tuple(inputs[n_grad:]), names),
                 list(inputs[:n_grad]), f"{forward_fn.__name__} / {backward_fn.__name__}")
@@ -269,7 +269,7 @@ def _runner(subject, reference, inputs, names):
         values = [x] + [np.array(subject.params[k], dtype=np.float64) for k in keys]
         names = list(names) if names else ["x"] + keys
         return _LayerRunner(subject, names), values, label
-    n_grad = _n_grad(subject, reference, inputs)
+    n_grad = n_grad or _n_grad(subject, reference, inputs)
     names = _names(names, n_grad, subject.forward)
     return _NodeRunner(subject, n_grad, tuple(inputs[n_grad:]), names), list(inputs[:n_grad]), \
         label
@@ -426,20 +426,23 @@ def _check_symbolic(report, sym, values, dout, grads, names, runner, m, tol) -> 
 
 def _check_second_forward(report, pristine, values, dout, grads, names, rng, tol) -> None:
     """forward(other inputs), forward(inputs), backward: the same answer as one forward?"""
-    others = [float(rng.normal()) if np.ndim(v) == 0 else rng.normal(size=np.shape(v))
-              for v in values]
+    # the other inputs: the same numbers in another order (a scalar scaled), so they stay in
+    # the forward's domain (a variance stays positive)
+    others = [1.1 * float(v) if np.ndim(v) == 0 else
+              rng.permutation(np.asarray(v).ravel()).reshape(np.shape(v)) for v in values]
     try:
-        probe = copy.deepcopy(pristine)
-        if not np.array_equal(np.asarray(probe.forward(copy.deepcopy(values))),
-                              np.asarray(probe.forward(copy.deepcopy(values)))):
-            return  # a random forward (dropout draws a new mask each time): nothing to compare
-        twice = copy.deepcopy(pristine)
-        twice.forward(copy.deepcopy(others))
-        twice.forward(copy.deepcopy(values))
-        again = twice.backward(dout)
-        once_other = copy.deepcopy(pristine)
-        once_other.forward(copy.deepcopy(others))
-        at_other = once_other.backward(dout)
+        with np.errstate(all="ignore"):
+            probe = copy.deepcopy(pristine)
+            if not np.array_equal(np.asarray(probe.forward(copy.deepcopy(values))),
+                                  np.asarray(probe.forward(copy.deepcopy(values)))):
+                return  # a random forward (dropout draws a new mask each time): no comparison
+            twice = copy.deepcopy(pristine)
+            twice.forward(copy.deepcopy(others))
+            twice.forward(copy.deepcopy(values))
+            again = twice.backward(dout)
+            once_other = copy.deepcopy(pristine)
+            once_other.forward(copy.deepcopy(others))
+            at_other = once_other.backward(dout)
     except Exception as exc:  # the subject cannot run twice: say so, do not crash
         report.add(Comparison("backward", SECOND, None, tol, ok=False, kind="check",
                               note=f"a second forward failed: {type(exc).__name__}: {exc}"))

@@ -208,7 +208,7 @@ class Report:
                     (cells[(n, p)].verdict if (n, p) in cells else "—").rjust(w)
                     for p, w in zip(pairs, widths)))
         rows += [f"{c.witnesses}: {c.verdict}" for c in self._checks()]
-        rows.append(self.summary())
+        rows += textwrap.wrap(self.summary(), WIDTH, subsequent_indent="    ")
         for who, note in self._notes():  # wrapped: a note must fit a notebook's column
             rows += textwrap.wrap(f"{who}: {note}", WIDTH, initial_indent="  ",
                                   subsequent_indent="    ")

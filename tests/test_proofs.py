@@ -12,6 +12,7 @@ import threading
 import numpy as np
 import pytest
 import sympy as sp
+from notation_rules import latin_and_greek, math_spans, page_texts, violations, words_removed
 
 import bpcore
 from bpcore.witnesses.gradcheck import numerical_gradient
@@ -51,6 +52,7 @@ from bpcore.witnesses.suite import discover_nodes
 NOT_PROVED: dict[str, str] = {}
 
 RNG_SEED = 0
+PAGES = page_texts()
 
 
 @pytest.fixture(scope="module")
@@ -489,8 +491,73 @@ def test_batch_norm_abbreviations_are_display_only(all_proofs):
 
 def test_tanh_claim_is_parenthesised(all_proofs):
     assert all_proofs["Tanh"].claims == [(r"\frac{\partial L}{\partial x}",
-                                          r"d_{out} \odot \left(1 - y^{2}\right)")]
-    assert all_proofs["NegNode"].claims[0][1] == r"d_{out} \odot \left(-1\right)"
+                                          r"g \odot \left(1 - y^{2}\right)")]
+    assert all_proofs["NegNode"].claims[0][1] == r"g \odot \left(-1\right)"
+
+
+# -- the proofs speak the book's notation -----------------------------------------------------
+#: Summation and entry indices, and Euler's e: a proof may use them without introducing them.
+INDICES = set("ijklqsuvc") | {"e"}
+
+#: The chapter that presents a node: its proof may use that chapter's symbols (gamma and beta
+#: of batch norm, A for the layer's input matrix).
+CHAPTER_OF = {"BatchNorm": "ch7_deep_networks.ipynb", "Dropout": "ch7_deep_networks.ipynb",
+              "Affine": "ch5_layer_block.ipynb", "MatMulNode": "ch5_layer_block.ipynb",
+              "LayerBlock": "ch5_layer_block.ipynb", "Softmax": "ch4_softmax_loss.ipynb",
+              "SoftmaxWithLoss": "ch4_softmax_loss.ipynb", "Sigmoid": "ch3_sigmoid.ipynb"}
+
+
+def _page_symbols(page: str) -> set[str]:
+    return {s for text in PAGES[page] for span in math_spans(text) for s in latin_and_greek(span)}
+
+
+def _introduced(tex: str) -> set[str]:
+    """Symbols a proof introduces itself: in its assumptions, or named on the left of a row
+    that defines them (``J &= ...``, ``\\mu &= ...``; not a gradient's row)."""
+    found = set()
+    for row in tex.split(r"\\"):
+        row = row.strip()
+        if row.startswith((r"&\text{(A", r"&\hphantom")):
+            found |= latin_and_greek(row)
+        elif "&=" in row:
+            lhs = row.split("&=")[0]
+            if r"\partial" not in lhs and r"\mathrm{d}" not in lhs:
+                found |= latin_and_greek(lhs)
+    return found
+
+
+def undefined_symbols(node: str, tex: str) -> set[str]:
+    """What ``tex`` uses that neither the notation page, the appendix, the node's chapter nor
+    the proof itself defines."""
+    known = _page_symbols("notation.md") | _page_symbols("appendix_verification.ipynb")
+    if node in CHAPTER_OF:
+        known |= _page_symbols(CHAPTER_OF[node])
+    return latin_and_greek(tex) - known - INDICES - _introduced(tex)
+
+
+@pytest.mark.parametrize("name", sorted(PROOFS))
+def test_proof_follows_the_book_notation(all_proofs, name):
+    tex = all_proofs[name]._repr_latex_()
+    assert violations(tex) == []
+    if name != "LayerBlock":  # the one proof that shows the error term delta = m dZ
+        assert r"\delta" not in words_removed(tex)
+
+
+@pytest.mark.parametrize("name", sorted(PROOFS))
+def test_every_symbol_of_a_proof_is_defined(all_proofs, name):
+    assert undefined_symbols(name, all_proofs[name]._repr_latex_()) == set()
+
+
+def test_an_undefined_symbol_would_be_caught(all_proofs):
+    tex = all_proofs["MSE"]._repr_latex_()
+    planted = tex.replace(r"\frac{{a}_{k,i} - {t}_{k,i}}{m}", r"\frac{{a}_{k,i} - {t}_{k,i}}{F}")
+    assert planted != tex
+    assert undefined_symbols("MSE", planted) == {"F"}
+
+
+def test_sympy_kronecker_delta_is_shown_as_a_bracket():
+    j, k = sp.symbols("j k")
+    assert proof_mod.book_notation(sp.latex(sp.KroneckerDelta(j, k) * j)) == "j [j = k]"
 
 
 # -- the claimed formulas are what the code computes --------------------------------------

@@ -4,8 +4,8 @@ Every computation in bpcore is a :class:`Node`. A node
 
 * ``forward(*inputs)`` computes its output and caches what ``backward`` will need;
 * ``backward(dout)`` takes the upstream gradient ``dout`` :math:`= \partial L/\partial y` and
-  returns :math:`\partial L/\partial x = d_{out} \cdot \partial y/\partial x` for each
-  differentiable input (a tuple, one entry per input);
+  returns :math:`\partial L/\partial x = \mathrm{d}_{\text{out}} \cdot \partial y/\partial x`
+  for each differentiable input (a tuple, one entry per input);
 * ``symbolic(*inputs)`` is the same forward written for SymPy (inputs are SymPy symbols or
   numpy arrays of them, dtype ``object``), from which :mod:`bpcore.witnesses` derives the
   local derivative with ``sympy.diff`` and checks ``backward`` against it.
@@ -101,9 +101,10 @@ class Elementwise(Node):
       arrays or SymPy expressions, so the proofs check the very formula backward uses;
     * ``expression(v)``: :math:`f` of one SymPy scalar.
 
-    ``forward`` caches x and y; ``backward(dout)`` returns :math:`d_{out} \odot f'(x)` (the
-    Jacobian is diagonal, so this product is the whole chain rule). ``check_input`` is where a
-    subclass refuses inputs outside its domain.
+    ``forward`` caches x and y; ``backward(dout)`` returns
+    :math:`\mathrm{d}_{\text{out}} \odot f'(x)` (the Jacobian is diagonal, so this product is
+    the whole chain rule). ``check_input`` is where a subclass refuses inputs outside its
+    domain.
     """
 
     registered: ClassVar[bool] = False

@@ -185,9 +185,10 @@ def _target_examples(rng: np.random.Generator, K: int, m: int | None, one_hot_t:
 class Softmax(Node):
     r"""Softmax down each column, :math:`y_k = e^{z_k} / \sum_{j=1}^{K} e^{z_j}`.
 
-    Its Jacobian is :math:`\partial y_j/\partial z_k = y_j(\delta_{jk} - y_k)`, so backward
+    Its Jacobian is :math:`\partial y_j/\partial z_k = y_j([j = k] - y_k)`, so backward
     needs only the cached output y:
-    :math:`\partial L/\partial z = y \circ (d_{out} - \sum_j y_j\, d_{out,j})` per column.
+    :math:`\partial L/\partial z = y \odot (\mathrm{d}_{\text{out}}
+    - \sum_j y_j\, \mathrm{d}_{\text{out},j})` per column.
     """
 
     symbol = "softmax"
@@ -215,7 +216,8 @@ class SoftmaxWithLoss(Node):
 
     Forward: :math:`L = -\frac{1}{m}\sum_{i}\sum_{k} t_{ki}\ln y_{ki}`,
     :math:`y = \operatorname{softmax}(z)` per column, computed through log-softmax.
-    Backward: :math:`\partial L/\partial z = d_{out}\,(y - t)/m` -- the node caches y and t.
+    Backward: :math:`\partial L/\partial z = \mathrm{d}_{\text{out}}\,(y - t)/m` -- the node
+    caches y and t.
     Only z gets a gradient (``n_grad = 1``); t (one-hot or integer labels) is a constant.
     """
 
@@ -282,7 +284,8 @@ class CrossEntropy(Node):
     r"""Mean cross-entropy of probabilities y against targets t (the unfused version).
 
     :math:`L = -\frac{1}{m}\sum_i\sum_k t_{ki}\ln y_{ki}`; backward
-    :math:`\partial L/\partial y = -d_{out}\, t/(m\,y)`. Needs y > 0 wherever t > 0: prefer
+    :math:`\partial L/\partial y = -\mathrm{d}_{\text{out}}\, t/(m\,y)`. Needs y > 0 wherever t > 0:
+    prefer
     :class:`SoftmaxWithLoss`, which works from the logits and never takes the log of an
     underflowed probability.
     """
@@ -329,7 +332,8 @@ class MSE(Node):
     r"""Mean squared error, 1/2 convention: :math:`L = \frac{1}{2m}\sum_{i,k}(a_{ki}-t_{ki})^2`.
 
     The factor 1/2 cancels the 2 from differentiating the square, so backward is simply
-    :math:`\partial L/\partial a = d_{out}\,(a - t)/m` -- the same shape as softmax-with-loss's
+    :math:`\partial L/\partial a = \mathrm{d}_{\text{out}}\,(a - t)/m` -- the same shape as
+    softmax-with-loss's
     :math:`(y - t)/m`. m is the number of columns (1 for a vector). t is a constant.
     """
 

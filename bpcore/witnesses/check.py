@@ -14,8 +14,9 @@ The inputs are the reader's, or drawn at random for ``shapes=``, or taken from t
 (or the subject's own) ``examples``. The witnesses: central finite differences of the
 subject's own forward, always; with ``against=`` a bpcore node or layer, the reference's forward
 and its proved backward; SymPy, when the subject has a ``symbolic`` form (or ``symbolic=`` is
-given). The scalar differentiated is :math:`J = \sum d_{out} \odot \text{forward}(x)` for a
-fixed random ``dout``, so ``backward(dout)`` must return exactly :math:`\partial J/\partial x`.
+given). The scalar differentiated is
+:math:`J = \sum \mathrm{d}_{\text{out}} \odot \text{forward}(x)` for a fixed random
+``dout``, so ``backward(dout)`` must return exactly :math:`\partial J/\partial x`.
 
 A wrong gradient is a result, not an exception. Each failing comparison carries a
 **diagnosis**, computed from the numbers: a wrong shape (and per-example gradients where the

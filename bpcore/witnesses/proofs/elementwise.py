@@ -41,7 +41,7 @@ def _elementwise_jacobian(pr: Proof, const: sp.IndexedBase | None = None) -> Non
     d = _in_range(_sum_out(sp.diff(J, X[k])), k <= N)
     pr.step(_dL("x_k"), d, "sympy.diff, KroneckerDelta summed out (1 ≤ k ≤ N)")
     pr.check(_dL("x_k"), d, G[k] * sp.diff(entry(k), X[k]), claim_note="a diagonal Jacobian")
-    pr.step(_dL("x"), r"d_{out} \odot f'(x)",
+    pr.step(_dL("x"), r"g \odot f'(x)",
             "the Jacobian is diagonal: the scalar derivative below proves every shape")
 
 
@@ -54,10 +54,10 @@ def _elementwise_proof(node: str, forward: Callable, claim: Callable, time_limit
         note = "the forward" + (f", {pr.assume(domain)}" if domain else "")
         pr.step("y", fx, note)
         d = sp.diff(fx, x)
-        pr.step(r"\frac{dy}{dx}", d, "sympy.diff")
+        pr.step(r"\frac{\mathrm{d}y}{\mathrm{d}x}", d, "sympy.diff")
         pr.check("f'(x)", d, claim(x, fx))
 
-    return _run(node, lambda: [(_dL("x"), rf"d_{{out}} \odot {_factor(claim(x, y_))}")],
+    return _run(node, lambda: [(_dL("x"), rf"g \odot {_factor(claim(x, y_))}")],
                 "N (any shape)", body, time_limit)
 
 
@@ -75,7 +75,8 @@ def _node_class(node: str | type) -> type:
 
 def elementwise_proof(node: str | type[Elementwise], claim: Callable | None = None,
                       time_limit: float | None = TIME_LIMIT) -> Proof:
-    r"""Prove an elementwise node's backward :math:`dx = d_{out} \odot f'(x)` for every shape.
+    r"""Prove an elementwise node's backward :math:`\mathrm{d}x = \mathrm{d}y \odot f'(x)`
+    for every shape.
 
     The forward is the node's own ``symbolic`` form and ``claim(x, y)`` (default: the node's
     own ``derivative``) the local derivative the backward uses, written through the input x
@@ -103,7 +104,8 @@ def pow_backward(x, y, c):
 
 
 def pow_proof(claim: Callable = pow_backward, time_limit: float | None = TIME_LIMIT) -> Proof:
-    r"""Prove ``PowNode``'s :math:`dx = d_{out} \odot c\,x^{c-1}` for a symbolic constant c.
+    r"""Prove ``PowNode``'s :math:`\mathrm{d}x = \mathrm{d}y \odot c\,x^{c-1}` for a symbolic
+    constant c.
 
     The node's own symbolic form needs a number for c, so the forward here is :math:`x^c`
     written directly, for every real c at once."""
@@ -133,11 +135,12 @@ def relu_proof(claim: Callable = relu_backward, time_limit: float | None = TIME_
         for sign, x in (("x > 0", sp.Symbol("x", positive=True)),
                         ("x < 0", sp.Symbol("x", negative=True))):
             d = sp.diff(forward(x), x)
-            pr.step(rf"\frac{{dy}}{{dx}}\Big|_{{{sign}}}", d, f"sympy.diff, {a3}")
+            dydx = r"\frac{\mathrm{d}y}{\mathrm{d}x}"
+            pr.step(rf"{dydx}\Big|_{{{sign}}}", d, f"sympy.diff, {a3}")
             pr.check(rf"f'(x),\ {sign}", d, claim(x, forward(x)))
         _relu_kink(pr, forward, claim)
 
-    return _run("ReLU", lambda: [(_dL("x"), rf"d_{{out}} \odot {_factor(claim(x_, y_))}")],
+    return _run("ReLU", lambda: [(_dL("x"), rf"g \odot {_factor(claim(x_, y_))}")],
                 "N (any shape), x != 0", body, time_limit)
 
 
@@ -187,7 +190,7 @@ def _binary_proof(node: str, f: Callable, local: tuple[Callable, Callable], fan_
     def claimed() -> list:
         how = r"\operatorname{unbroadcast}" if fan_out else r"\operatorname{first\ copy}"
         x1, x2 = sp.symbols("x_1 x_2")
-        return [(_dL(nm), rf"{how}(d_{{out}} \odot {_factor(g(x1, x2))})")
+        return [(_dL(nm), rf"{how}(g \odot {_factor(g(x1, x2))})")
                 for nm, g in zip(("x_1", "x_2"), local)]
 
     def body(pr: Proof) -> None:
@@ -217,27 +220,30 @@ def _binary_proof(node: str, f: Callable, local: tuple[Callable, Callable], fan_
 
 def add_proof(local=(lambda x1, x2: 1, lambda x1, x2: 1), fan_out: bool = True,
               time_limit: float | None = TIME_LIMIT) -> Proof:
-    r"""Prove ``AddNode.backward``: :math:`dx_j = \operatorname{unbroadcast}(d_{out})` for
+    r"""Prove ``AddNode.backward``:
+    :math:`\mathrm{d}x_j = \operatorname{unbroadcast}(\mathrm{d}y)` for
     every broadcast to an (n, m) result (x_2 of shape (n, m), (n, 1), (1, m), (m,) or ())."""
     return _binary_proof("AddNode", lambda a, b: a + b, local, fan_out, time_limit)
 
 
 def mul_proof(local=(lambda x1, x2: x2, lambda x1, x2: x1), fan_out: bool = True,
               time_limit: float | None = TIME_LIMIT) -> Proof:
-    r"""Prove ``MulNode.backward``: :math:`dx_1 = \operatorname{unbroadcast}(d_{out} \odot x_2)`,
-    :math:`dx_2 = \operatorname{unbroadcast}(d_{out} \odot x_1)`, every broadcast shape."""
+    r"""Prove ``MulNode.backward``:
+    :math:`\mathrm{d}x_1 = \operatorname{unbroadcast}(\mathrm{d}y \odot x_2)`,
+    :math:`\mathrm{d}x_2 = \operatorname{unbroadcast}(\mathrm{d}y \odot x_1)`, every broadcast
+    shape."""
     return _binary_proof("MulNode", lambda a, b: a * b, local, fan_out, time_limit)
 
 
 def sum_proof(claim: Callable = lambda g: g, time_limit: float | None = TIME_LIMIT) -> Proof:
     r"""Prove ``SumNode.backward``: :math:`y = \sum_s x_s` gives :math:`\partial L/\partial x_k
-    = d_{out}` for every entry k, any shape (N entries)."""
-    g = sp.Symbol("d_{out}")
+    = \mathrm{d}y` for every entry k, any shape (N entries)."""
+    g = sp.Symbol("g")
     X = sp.IndexedBase("x", real=True)
 
     def body(pr: Proof) -> None:
-        a1 = pr.assume(r"\text{chain rule: } J = d_{out}\, y \text{ with the scalar } "
-                       r"d_{out} = \partial L/\partial y \text{ held fixed}")
+        a1 = pr.assume(r"\text{chain rule: } J = g\, y \text{ with the scalar } "
+                       r"g = \partial L/\partial y \text{ held fixed}")
         J = g * sp.Sum(X[ell], (ell, 1, N))
         pr.step("J", J, a1)
         d = _in_range(_sum_out(sp.diff(J, X[k])), k <= N)
@@ -256,7 +262,8 @@ def dropout_backward(x, y, r, p):
 
 def dropout_proof(claim: Callable = dropout_backward,
                   time_limit: float | None = TIME_LIMIT) -> Proof:
-    r"""Prove ``Dropout.backward`` in train mode, :math:`dx = d_{out} \odot M` with the mask
+    r"""Prove ``Dropout.backward`` in train mode, :math:`\mathrm{d}x = \mathrm{d}y \odot M` with
+    the mask
     :math:`M = r/p` (:math:`r_s \in \{0, 1\}`, keep probability p) drawn in forward, for
     every shape.
 
@@ -275,10 +282,11 @@ def dropout_proof(claim: Callable = dropout_backward,
         y = x_ * r / keep
         pr.step("y", y, f"the forward for one entry, {a3}")
         d = sp.diff(y, x_)
-        pr.step(r"\frac{dy}{dx}", d, "sympy.diff: elementwise with a constant mask, so this "
+        pr.step(r"\frac{\mathrm{d}y}{\mathrm{d}x}", d,
+                "sympy.diff: elementwise with a constant mask, so this "
                 "scalar derivative is the proof")
         pr.check("f'(x)", d, claim(x_, y, r, keep))
 
-    return _run("Dropout", lambda: [(_dL("x"), rf"d_{{out}} \odot "
+    return _run("Dropout", lambda: [(_dL("x"), rf"g \odot "
                                      rf"{_factor(claim(x_, y_, r, keep))}")],
                 "N (any shape), train mode", body, time_limit)

@@ -79,7 +79,7 @@ def _swl_steps(pr: Proof, claim, targets_sum_to_one: bool) -> None:
 # -- 2. softmax ----------------------------------------------------------------------------------
 def softmax_jacobian(y, q, r):
     r"""The Jacobian ``Softmax.backward`` relies on, within one column:
-    :math:`\partial y_q/\partial z_r = y_q(\delta_{qr} - y_r)`."""
+    :math:`\partial y_q/\partial z_r = y_q([q = r] - y_r)`."""
     return y(q) * (sp.KroneckerDelta(q, r) - y(r))
 
 
@@ -117,7 +117,7 @@ def _softmax_steps(pr: Proof, jacobian, claim) -> None:
     pr.check(r"\partial y_{ji}/\partial z_{kq}", jac,
              jacobian(col, j, k) * sp.KroneckerDelta(i, q))
     pr.step(r"\frac{\partial y_{ji}}{\partial z_{kq}}", r"0 \ \text{for } q \ne i",
-            "the factor δ(i, q): columns do not mix")
+            "the factor [i = q]: columns do not mix")
     a2 = pr.assume(_chain())
     J = sp.Sum(G[j, c] * _softmax_entry(j, c), (j, 1, K), (c, 1, m))
     pr.step("J", J, a2)

@@ -91,7 +91,8 @@ def matmul_proof(claim: Callable = matmul_backward,
 # -- 6. the layer block --------------------------------------------------------------------------
 def layer_block_backward(W, A, G, dg, one):
     r"""What ``LayerBlock.backward(G)`` returns (true gradients, no 1/m):
-    :math:`dz = G \odot g'(Z)`, then :math:`(W^\top dz,\ dz\,A^\top,\ dz\,\mathbf 1)`."""
+    :math:`\mathrm{d}Z = G \odot g'(Z)`, then
+    :math:`(W^\top \mathrm{d}Z,\ \mathrm{d}Z\,A^\top,\ \mathrm{d}Z\,\mathbf 1)`."""
     dz = _hadamard(G, dg)
     return W.T @ dz, dz @ A.T, dz @ one
 
@@ -100,7 +101,8 @@ def layer_block_proof(claim: Callable = layer_block_backward,
                       time_limit: float | None = TIME_LIMIT) -> Proof:
     r"""Prove ``LayerBlock.backward`` for :math:`a = g(W A + b\mathbf 1^\top)` with any
     differentiable elementwise g and all n, p, m, and show that the per-example notation
-    (:math:`\delta = m\,dz`, :math:`dW = \frac1m \delta A^\top`) gives the same numbers.
+    (:math:`\delta = m\,\mathrm{d}Z`, :math:`\mathrm{d}W = \frac1m \delta A^\top`) gives the
+    same numbers.
 
     ``claim(W, A, G, dg, one)`` returns (dA, dW, db); G is :math:`\partial L/\partial a`,
     dg the matrix :math:`g'(Z)`. The g' of each activation is proved in its own proof.
@@ -131,9 +133,11 @@ def layer_block_proof(claim: Callable = layer_block_backward,
 
 
 def _per_example_steps(pr: Proof, A, dz, one) -> None:
-    r"""The chapter's notation :math:`\delta = m\,dz` (per-example deltas) gives the same
-    :math:`dW = \frac1m \delta A^\top` and :math:`db = \frac1m \delta\mathbf 1`."""
+    r"""The error term :math:`\delta = m\,\mathrm{d}Z` (one column per example) gives the
+    same :math:`\mathrm{d}W = \frac1m \delta A^\top` and
+    :math:`\mathrm{d}b = \frac1m \delta\mathbf 1`."""
     delta = m * dz
-    pr.step(r"\delta", delta, "per-example deltas: column i is ∂ℓᵢ/∂zᵢ = m dzᵢ")
-    pr.check("dW", delta @ A.T / m, dz @ A.T, lhs=r"\tfrac1m\,\delta A^\top - dz\,A^\top")
-    pr.check("db", delta @ one / m, dz @ one, lhs=r"\tfrac1m\,\delta\mathbf 1 - dz\,\mathbf 1")
+    pr.step(r"\delta", delta, "the error term m dZ, dZ = g'(Z) ⊙ G: column i is ∂ℓᵢ/∂zᵢ")
+    pr.check("dW", delta @ A.T / m, dz @ A.T, lhs=r"\tfrac1m\,\delta A^\top - \mathrm{d}Z\,A^\top")
+    pr.check("db", delta @ one / m, dz @ one,
+             lhs=r"\tfrac1m\,\delta\mathbf 1 - \mathrm{d}Z\,\mathbf 1")

@@ -8,6 +8,7 @@ if SymPy stops, raises or runs out of time, the verdict says so.
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -35,9 +36,15 @@ from .texwidth import (
 #: Seconds a single proof may take before it is given up as "SymPy did not finish".
 TIME_LIMIT = 10.0
 
+#: SymPy's KroneckerDelta(j, k) in LaTeX.
+_KRONECKER = re.compile(r"\\delta_\{(\w+) (\w+)\}")
+
 def book_notation(tex: str) -> str:
-    """SymPy's LaTeX in the book's symbols: ``^{T}`` -> ``^{\\top}``, ``\\circ`` -> ``\\odot``."""
-    return tex.replace("^{T}", r"^{\top}").replace(r"\circ", r"\odot")
+    """SymPy's LaTeX in the book's symbols: ``^{T}`` -> ``^{\\top}``, ``\\circ`` -> ``\\odot``,
+    and a Kronecker delta ``\\delta_{j k}`` -> ``[j = k]`` (the book keeps delta for the
+    error term)."""
+    tex = tex.replace("^{T}", r"^{\top}").replace(r"\circ", r"\odot")
+    return _KRONECKER.sub(r"[\1 = \2]", tex)
 
 
 def _flat_cases(expr):

@@ -23,7 +23,7 @@ JB_FLAGS     := --all -W -n --keep-going
 NBVAL_FLAGS  := --nbval --nbval-sanitize-with tests/sanitize.cfg
 PYTEST_ARGS  ?=
 
-.PHONY: book test test-portable notebooks notebooks-stable clean venv pdf
+.PHONY: book test test-portable notebooks notebooks-stable clean venv pdf data
 
 venv: $(STAMP)
 
@@ -33,23 +33,28 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-book: $(STAMP)
+# MNIST into the cache (~/.cache/bpcore/mnist, or $BPCORE_DATA/mnist), fetched once and
+# checked (md5) on every run: chapter 6 trains on it, the browser's bpcore wheel packs a subset.
+data: $(STAMP)
+	$(BIN)/bpcore data mnist >/dev/null
+
+book: $(STAMP) data
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Book built: _build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) data
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests book $(NBVAL_FLAGS) $(PYTEST_ARGS)
 
-test-portable: $(STAMP)
+test-portable: $(STAMP) data
 	scripts/test_portable.sh $(BIN)/python
 
-notebooks: $(STAMP)
+notebooks: $(STAMP) data
 	$(BIN)/python scripts/run_notebooks.py
 
 # Re-executing must reproduce the notebooks byte for byte (no timings, no addresses, no
 # machine-dependent digits): run twice, compare the second run with the first.
-notebooks-stable: $(STAMP)
+notebooks-stable: $(STAMP) data
 	$(BIN)/python scripts/run_notebooks.py
 	rm -rf _build/notebooks-first && mkdir -p _build/notebooks-first
 	cp book/*.ipynb _build/notebooks-first/

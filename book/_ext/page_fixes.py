@@ -6,9 +6,10 @@ browser's console shows it:
 * sphinx-thebe's inline script ``const THEBE_JS_URL = ...`` is added to every
   page twice (once by sphinx-thebe, once through sphinx-book-theme), and the
   second ``const`` is a SyntaxError. Pages keep the first copy.
-* sphinx-exercise gives every solution's body the same
-  ``id="solution-content"``; an id must be unique in a page, so the second
-  and later ones are numbered (``solution-content-2``, ...).
+* sphinx-exercise gives every exercise's and solution's body the same
+  ``id="exercise-content"`` / ``id="solution-content"``; an id must be
+  unique in a page, so the second and later ones are numbered
+  (``solution-content-2``, ...).
 * Browsers ask for ``/favicon.ico`` when a page names no icon: the book sets
   ``html_favicon`` (``_static/favicon.svg``) in ``_config.yml``.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_SOLUTION_ID = re.compile(r'id="solution-content"')
+_CONTENT_ID = re.compile(r'id="(exercise|solution)-content"')
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -37,18 +38,18 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = kept
 
 
-def _number(match_count: list[int]):
-    def replace(_match) -> str:
-        match_count[0] += 1
-        n = match_count[0]
-        return ('id="solution-content"' if n == 1
-                else f'id="solution-content-{n}"')
-    return replace
-
-
 def unique_solution_ids(html: str) -> str:
-    """``html`` with the second and later solution ids numbered."""
-    return _SOLUTION_ID.sub(_number([0]), html)
+    """``html`` with the second and later exercise and solution body ids
+    numbered."""
+    seen = {"exercise": 0, "solution": 0}
+
+    def replace(match) -> str:
+        kind = match.group(1)
+        seen[kind] += 1
+        n = seen[kind]
+        return match.group(0) if n == 1 else f'id="{kind}-content-{n}"'
+
+    return _CONTENT_ID.sub(replace, html)
 
 
 def _fix_ids(app, exception) -> None:
@@ -59,8 +60,9 @@ def _fix_ids(app, exception) -> None:
         if "/lite/" in where or "/_static/" in where:
             continue
         text = page.read_text(encoding="utf-8")
-        if text.count('id="solution-content"') > 1:
-            page.write_text(unique_solution_ids(text), encoding="utf-8")
+        fixed = unique_solution_ids(text)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
 
 
 def setup(app):

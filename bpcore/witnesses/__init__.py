@@ -8,8 +8,8 @@ that set them side by side.
 * :mod:`.symbolic` — SymPy's exact gradient against backprop and finite differences;
 * :mod:`.proofs` — each node's backward proved for symbolic sizes;
 * :mod:`.suite` — every node through all of them (``bpcore verify``);
-* ``check`` — :func:`~bpcore.check`, the same witnesses on a reader's own code, with a
-  diagnosis.
+* :mod:`.check` — :func:`~bpcore.witnesses.check.check`, the same witnesses on a reader's own code,
+  with a diagnosis.
 """
 
 from .check import check, diagnose

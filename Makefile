@@ -1,5 +1,6 @@
 # Backprop, verified — build and test.
-#   make book       build the HTML book into _build/html (warnings are errors)
+#   make book       build the HTML book into _build/html, the Chinese edition into _build/html/zh
+#                   (warnings are errors)
 #   make test       ruff + pytest (unit tests, nbval over book/*.ipynb, book build + browser check)
 #   make test-portable  nbval under four OpenBLAS kernels and with numpy's SIMD loops off
 #   make notebooks  re-execute every notebook top to bottom and save it with outputs
@@ -38,9 +39,9 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(BIN)/bpcore data mnist >/dev/null
 
+# Both editions: English into _build/html/, Chinese (book/zh/) into _build/html/zh/.
 book: $(STAMP) data
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
-	@echo "Book built: _build/html/index.html"
+	$(BIN)/python scripts/build_book.py
 
 test: $(STAMP) data
 	$(BIN)/ruff check .

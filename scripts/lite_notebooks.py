@@ -222,6 +222,11 @@ class Book:
     #: docname -> file name of the notebooks JupyterLite serves (side by side), which
     #: {doc} links to; any other page is named in italics
     served: dict[str, str] = field(default_factory=dict)
+    #: the edition's language: which of :data:`WORDS` the served notebooks use
+    language: str = "en"
+
+    def words(self) -> dict[str, str]:
+        return WORDS.get(self.language, WORDS["en"])
 
     def docname(self, path: Path) -> str:
         return Path(path).resolve().relative_to(self.root.resolve()).with_suffix("").as_posix()
@@ -283,7 +288,7 @@ def load_book(root: Path = ROOT, toc_path: Path | None = None,
               bibfiles: Iterable[Path] = (), *, multitoc: bool = True,
               reference_style: str = "author_year",
               eqref_format: str = "({number})",
-              sorting_style: str = "author_year_title") -> Book:
+              sorting_style: str = "author_year_title", language: str = "en") -> Book:
     """Read the table of contents, every page it lists, and the bibliography."""
     import yaml
 
@@ -331,7 +336,7 @@ def load_book(root: Path = ROOT, toc_path: Path | None = None,
 
         bibliography.update(parse_file(str(bibfile)).entries)
     return Book(root, pages, equations, exercises, bibliography, reference_style,
-                eqref_format, sorting_style)
+                eqref_format, sorting_style, language=language)
 
 
 # ------------------------------------------------------------------ citations
@@ -393,6 +398,25 @@ _CODE_ROLES = {"code", "literal", "samp", "file", "command", "program", "envvar"
 _ADMONITIONS = {"note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important",
                 "seealso": "See also", "warning": "Warning", "caution": "Caution",
                 "attention": "Attention", "danger": "Danger", "error": "Error"}
+
+#: The words the served notebooks add, per edition (the book's ``language``), as the HTML
+#: book's theme and sphinx-exercise print them.
+WORDS = {
+    "en": {"exercise": "Exercise {number}", "solution": "Solution to Exercise {number}",
+           "titled": "{text} ({title})", "continued": ", continued", "show": "Show",
+           "code_one": "{what} is in the collapsed cell below: click the cell to show it.",
+           "code_many": "{what} is in the {count} collapsed cells below: click a cell to "
+                        "show it.",
+           "its_code": "Its code", "code_of": "The {solution_lc}"},
+    "zh_CN": {"exercise": "练习 {number}", "solution": "练习 {number} 的解答",
+              "titled": "{text}（{title}）", "continued": "（续）", "show": "显示",
+              "code_one": "{what}在下面折叠的单元格中：点击单元格即可显示。",
+              "code_many": "{what}在下面 {count} 个折叠的单元格中：点击单元格即可显示。",
+              "its_code": "其代码", "code_of": "{solution}的代码"},
+}
+_ADMONITIONS_ZH = {"note": "注意", "tip": "提示", "hint": "提示", "important": "重要",
+                   "seealso": "另见", "warning": "警告", "caution": "小心",
+                   "attention": "注意", "danger": "危险", "error": "错误"}
 
 
 def _source(cell: dict) -> str:
@@ -459,7 +483,8 @@ def _role(ctx: _Context, name: str, content: str) -> str:
         shown = target.split(".")[-1] if target.startswith("~") else target
         return f"`{shown.lstrip('~')}`"
     if name == "numref" and not text and target.lower() in ctx.book.exercises:
-        return f"Exercise {ctx.book.exercises[target.lower()].number or ''}".strip()
+        number = ctx.book.exercises[target.lower()].number or ""
+        return ctx.book.words()["exercise"].format(number=number).strip()
     if name == "abbr":
         return re.sub(r"\s*\(.*\)$", "", content)
     return text if text else target
@@ -509,15 +534,15 @@ def _details(summary: str, body: str, *, open_: bool = False) -> str:
     return f"<details{opened}>\n<summary><b>{summary}</b></summary>\n\n{body.strip()}\n\n</details>"
 
 
-def exercise_heading(exercise: Exercise, title: str) -> str:
-    heading = "**Exercise" + (f" {exercise.number}" if exercise.number else "") + "**"
-    return heading + (f" ({title})" if title else "")
+def exercise_heading(exercise: Exercise, title: str, words: dict = WORDS["en"]) -> str:
+    heading = "**" + words["exercise"].format(number=exercise.number or "").strip() + "**"
+    return words["titled"].format(text=heading, title=title) if title else heading
 
 
-def solution_title(exercise: Exercise) -> str:
+def solution_title(exercise: Exercise, words: dict = WORDS["en"]) -> str:
     """As sphinx-exercise titles it: "Solution to Exercise 1.3 (Title)"."""
-    title = "Solution to Exercise" + (f" {exercise.number}" if exercise.number else "")
-    return title + (f" ({exercise.title})" if exercise.title else "")
+    title = " ".join(words["solution"].format(number=exercise.number or "").split())
+    return words["titled"].format(text=title, title=exercise.title) if exercise.title else title
 
 
 def render(ctx: _Context, text: str) -> str:
@@ -539,10 +564,11 @@ def _directive_markdown(ctx: _Context, d: Directive) -> str:
     if name == "exercise":
         exercise = ctx.next_exercise()
         title = _roles(ctx, d.arg)
-        return _boxed("info", exercise_heading(exercise, title), render(ctx, d.body))
+        return _boxed("info", exercise_heading(exercise, title, ctx.book.words()),
+                      render(ctx, d.body))
     if name == "solution":
         exercise = ctx.exercise(d.arg.strip())
-        return _details(solution_title(exercise), render(ctx, d.body),
+        return _details(solution_title(exercise, ctx.book.words()), render(ctx, d.body),
                         open_="dropdown" not in d.classes)
     if name == "math":
         label = d.options.get("label")
@@ -561,8 +587,9 @@ def _directive_markdown(ctx: _Context, d: Directive) -> str:
     if name in ("toctree", "bibliography", "raw", "glue", "glue:figure", "tableofcontents"):
         return ""
     if name in ("dropdown", "toggle") or "dropdown" in d.classes:
-        return _details(_roles(ctx, d.arg) or "Show", render(ctx, d.body))
-    title = _ADMONITIONS.get(name)
+        return _details(_roles(ctx, d.arg) or ctx.book.words()["show"], render(ctx, d.body))
+    names = _ADMONITIONS_ZH if ctx.book.language.startswith("zh") else _ADMONITIONS
+    title = names.get(name)
     if name == "admonition" or title is not None:
         heading = _roles(ctx, d.arg) if name == "admonition" else title
         return f"<blockquote>\n\n**{heading}**\n\n{render(ctx, d.body).strip()}\n\n</blockquote>"
@@ -578,13 +605,15 @@ COLLAPSED = {"source_hidden": True, "outputs_hidden": True}
 GATED = {"exercise-start", "exercise-end", "solution-start", "solution-end"}
 
 
-def hidden_code_note(exercise: Exercise, count: int, *, after_summary: bool) -> str:
+def hidden_code_note(exercise: Exercise, count: int, *, after_summary: bool,
+                     words: dict = WORDS["en"]) -> str:
     """The line that says where a gated solution's collapsed code cells are (under the
     solution's summary line, or alone when the solution has no prose)."""
-    what = "Its code" if after_summary else "The s" + solution_title(exercise)[1:]
-    where = ("is in the collapsed cell below: click the cell to show it" if count == 1
-             else f"is in the {count} collapsed cells below: click a cell to show it")
-    return f"*{what} {where}.*"
+    what = (words["its_code"] if after_summary
+            else words["code_of"].format(solution=(title := solution_title(exercise, words)),
+                                         solution_lc=title[:1].lower() + title[1:]))
+    where = (words["code_one"] if count == 1 else words["code_many"])
+    return f"*{where.format(what=what, count=count)}*"
 
 
 def join_outputs(cell: dict) -> None:
@@ -646,8 +675,9 @@ class _Cells:
             if mode == "exercise":
                 out.append(_boxed("info", heading, text))
             elif mode == "solution" and text:
-                summary = solution_title(self.solution.exercise)
-                summary += ", continued" if self.solution.pieces else ""
+                words = ctx.book.words()
+                summary = solution_title(self.solution.exercise, words)
+                summary += words["continued"] if self.solution.pieces else ""
                 out.append(_details(summary, text, open_=not self.solution.hidden))
                 self.solution.pieces += 1
             elif text:
@@ -661,7 +691,8 @@ class _Cells:
             close(mode)
             if name == "exercise-start":
                 mode = "exercise"
-                heading = exercise_heading(ctx.next_exercise(), _roles(ctx, block.arg))
+                heading = exercise_heading(ctx.next_exercise(), _roles(ctx, block.arg),
+                                           ctx.book.words())
             elif name == "solution-start":
                 if not self.code_counts:
                     raise LiteNotebookError("a solution-start that was not counted")
@@ -677,7 +708,8 @@ class _Cells:
         close(mode)
         if note and self.solution is not None:
             out.append(hidden_code_note(self.solution.exercise, self.solution.code_cells,
-                                        after_summary=self.solution.pieces > 0))
+                                        after_summary=self.solution.pieces > 0,
+                                        words=ctx.book.words()))
         return "\n\n".join(out)
 
     def code(self, cell: dict) -> None:

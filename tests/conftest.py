@@ -24,7 +24,8 @@ JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
-    """Build the book once: ``jupyter-book build . --all -W -n --keep-going``.
+    """Build both editions once: ``scripts/build_book.py`` (``jupyter-book build . --all -W -n
+    --keep-going``, then the same for book/zh into ``_build/html/zh``).
 
     Returns ``(returncode, log, html_dir)``; the log is also kept as ``build.log`` beside
     ``_build``. With ``BACKPROP_BUILT_BOOK`` set to a ``--path-output`` folder of an earlier
@@ -36,8 +37,7 @@ def built_book(tmp_path_factory):
     assert JUPYTER_BOOK.exists(), f"{JUPYTER_BOOK} not found: install requirements.txt"
     out = tmp_path_factory.mktemp("book")
     proc = subprocess.run(
-        [str(JUPYTER_BOOK), "build", ".", "--all", "-W", "-n", "--keep-going",
-         "--path-output", str(out)],
+        [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--path-output", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

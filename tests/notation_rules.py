@@ -41,7 +41,9 @@ def violations(tex: str) -> list[tuple[str, str]]:
 def math_spans(text: str) -> list[str]:
     """The LaTeX between $...$ and $$...$$ in Markdown, code fences left out."""
     text = re.sub(r"```.*?```", " ", text, flags=re.S)
-    return [a or b for a, b in re.findall(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", text, flags=re.S)]
+    # inline math may wrap onto the next line, never past a blank line
+    return [a or b for a, b in re.findall(r"\$\$(.+?)\$\$|\$((?:[^$\n]|\n(?![ \t]*\n))+?)\$",
+                                          text, flags=re.S)]
 
 
 def page_texts() -> dict[str, list[str]]:

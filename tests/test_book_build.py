@@ -26,9 +26,10 @@ from bpcore.figures.legibility import MIN_TEXT_PX
 ROOT = Path(__file__).resolve().parent.parent
 
 # Pages that must exist in the built book and are opened in the browser.
-REQUIRED_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
+REQUIRED_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph",
+                  "zh/intro", "zh/notation", "zh/ch1_computation_graph"]
 # Pages whose text contains math, so MathJax must have rendered something there.
-MATH_PAGES = ["book/intro", "book/notation", "book/ch1_computation_graph"]
+MATH_PAGES = REQUIRED_PAGES
 
 # Added to the headless flags (conftest.py): no network at all. Every host name fails to
 # resolve, every proxied request is refused.
@@ -53,14 +54,20 @@ RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def toc_pages() -> list[str]:
-    """Documents listed (not commented out) in _toc.yml, in order."""
+def toc_pages(toc: Path = ROOT / "_toc.yml", prefix: str = "") -> list[str]:
+    """Documents listed (not commented out) in a table of contents, in order, as paths of
+    the built site without .html (``prefix`` in front: the edition's folder)."""
     pages = []
-    for line in (ROOT / "_toc.yml").read_text(encoding="utf-8").splitlines():
+    for line in toc.read_text(encoding="utf-8").splitlines():
         m = re.match(r"\s*(?:-\s*)?(?:root|file):\s*(\S+)", line.split("#", 1)[0])
         if m:
-            pages.append(re.sub(r"\.(md|ipynb)$", "", m.group(1)))
+            pages.append(prefix + re.sub(r"\.(md|ipynb)$", "", m.group(1)))
     return pages
+
+
+def zh_pages() -> list[str]:
+    """The Chinese edition's pages, in _build/html/zh/."""
+    return toc_pages(ROOT / "book" / "zh" / "_toc.yml", "zh/")
 
 
 # --------------------------------------------------------------------------- build
@@ -84,7 +91,7 @@ def test_book_builds_without_warnings(built_book):
 
 @pytest.mark.parametrize("page", REQUIRED_PAGES)
 def test_required_page_is_built(built_book, page):
-    assert page in toc_pages(), f"{page} is not listed in _toc.yml"
+    assert page in toc_pages() + zh_pages(), f"{page} is not listed in a _toc.yml"
     assert (built_book[2] / f"{page}.html").is_file()
 
 
@@ -300,7 +307,7 @@ PROBE_JS = Path(__file__).with_name("layout_probe.js")
 WINDOW = "--window-size=1280,1600"
 
 
-@pytest.mark.parametrize("page", toc_pages())
+@pytest.mark.parametrize("page", toc_pages() + zh_pages())
 def test_nothing_is_wider_than_the_column(built_book, chromium, tmp_path_factory, page):
     """At a 1280 px window, no code block, output, table, display equation or image in the
     article is wider than the article (nothing cut off, no sideways scrolling)."""

@@ -14,9 +14,9 @@ import zipfile
 
 import pytest
 from browser import Browser, TrapProxy, serve
-from test_book_build import toc_pages
+from test_book_build import toc_pages, zh_pages
 
-PAGES = toc_pages()
+PAGES = toc_pages() + zh_pages()
 #: The page waits until MathJax has typeset it, then listens this long for late errors.
 SETTLE_SECONDS = 1.0
 PAGE_TIMEOUT = 90  # s: chapter 4, the heaviest page, on a busy machine
@@ -98,6 +98,9 @@ def test_intro_downloads_resolve(built_book):
     and a README, and the bpcore wheel with its packed data."""
     html = built_book[2]
     intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    zh_intro = (html / "zh" / "intro.html").read_text(encoding="utf-8")
+    assert re.findall(r'href="(\.\./downloads/[^"]+)"', zh_intro) == re.findall(
+        r'href="(\.\./downloads/[^"]+)"', intro), "the Chinese intro offers other files"
     links = re.findall(r'href="(\.\./downloads/[^"]+)"', intro)
     assert len(links) == 2, links
     for link in links:
@@ -106,7 +109,7 @@ def test_intro_downloads_resolve(built_book):
         with zipfile.ZipFile(target) as z:
             names = z.namelist()
         if target.suffix == ".zip":
-            chapters = {p.split("/")[-1] + ".ipynb" for p in PAGES if "/ch" in p}
+            chapters = {p.split("/")[-1] + ".ipynb" for p in toc_pages() if "/ch" in p}
             assert chapters <= {n.split("/")[-1] for n in names}
             assert "backprop-verified/README.txt" in names
         else:

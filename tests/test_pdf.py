@@ -277,13 +277,14 @@ def test_chinese_edition_is_chinese(edition):
 
 
 def glossary_terms() -> list[str]:
-    """The Chinese terms of book/glossary.md (each run of CJK characters of its 中文 column)."""
+    """The Chinese terms of book/glossary.md (each run of CJK characters of its two Chinese
+    columns: the book's term and the others a reader meets)."""
     terms = []
     for line in (ROOT / "book" / "glossary.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and len(cells) >= 2:
-            terms += re.findall(r"[\u3400-\u9fff]+", cells[1])
-    return [t for t in dict.fromkeys(terms) if t != "中文"]
+        if line.startswith("|") and len(cells) >= 3 and cells[0] != "English":
+            terms += re.findall(r"[\u3400-\u9fff]+", cells[1] + " " + cells[2])
+    return list(dict.fromkeys(terms))
 
 
 def english(edition):

@@ -79,7 +79,24 @@ def _serve_notebooks(app) -> tuple[int, list[Path]]:
             shutil.copytree(path, out / path.name)
         elif path.suffix != ".ipynb":
             shutil.copy2(path, out / path.name)
-    return len(notebooks), drafts
+    count = len(notebooks)
+    # other editions' notebooks, each in a folder of its own (zh/...), as
+    # their own table of contents and words make them; their pages link here
+    for folder, edition in (app.config.run_in_browser_editions or {}).items():
+        root = src / edition["root"]
+        other = lite_notebooks.load_book(
+            root, src / edition["toc"], [Path(app.confdir) / b for b in
+                                         app.config.bibtex_bibfiles or []],
+            multitoc=bool(getattr(app.config, "use_multitoc_numbering",
+                                  False)),
+            reference_style=app.config.bibtex_reference_style,
+            eqref_format=app.config.math_eqref_format or "({number})",
+            sorting_style=formatting.default_sorting_style,
+            language=edition.get("language", "en"))
+        pages, _ = other.in_book(sorted(root.glob("*.ipynb")))
+        lite_notebooks.transform_files(pages, out / folder, other)
+        count += len(pages)
+    return count, drafts
 
 
 def _builder_inited(app) -> None:
@@ -118,22 +135,40 @@ RUN_LINK = (
     "<span>Python runs in the page (JupyterLite): nothing to install, no "
     "network once loaded. Serve the book over HTTP: it does not run from a "
     "file.</span></p>")
+RUN_LINK_ZH = (
+    '<p class="run-in-browser">'
+    '<a class="btn btn-sm btn-outline-primary" href="{href}" '
+    'target="_blank" rel="noopener"><i class="fa-solid fa-play"></i> '
+    "在浏览器中运行本章</a> "
+    "<span>Python 在网页中运行（JupyterLite）：无须安装，加载完成后无须联网。"
+    "请通过 HTTP 访问本书，直接打开文件无法运行。</span></p>")
+
+
+def run_link(app, docname: str, folder: str = "", up: str = "") -> str | None:
+    """The link for ``docname``'s page, if it is a notebook: JupyterLite at
+    ``up`` + the app's address (relative to the edition's root), opening
+    ``folder`` + the notebook's name."""
+    source = Path(app.env.doc2path(docname))
+    if source.suffix != ".ipynb":
+        return None
+    href = ("../" * docname.count("/") + up
+            + f"{lite_assets.LITE_NOTEBOOK_APP}?path={folder}{source.name}")
+    chinese = str(app.config.language or "").startswith("zh")
+    return (RUN_LINK_ZH if chinese else RUN_LINK).format(href=href)
 
 
 def _add_run_link(app, doctree, docname: str) -> None:
     """Under a notebook page's title: a link that opens it in JupyterLite."""
     from docutils import nodes
 
-    source = Path(app.env.doc2path(docname))
-    if app.builder.format != "html" or source.suffix != ".ipynb":
+    if app.builder.format != "html":
         return
+    html = run_link(app, docname)
     title = next(iter(doctree.findall(nodes.title)), None)
-    if title is None:
+    if html is None or title is None:
         return
-    href = ("../" * docname.count("/")
-            + f"{lite_assets.LITE_NOTEBOOK_APP}?path={source.name}")
-    link = nodes.raw("", RUN_LINK.format(href=href), format="html")
-    title.parent.insert(title.parent.index(title) + 1, link)
+    title.parent.insert(title.parent.index(title) + 1,
+                        nodes.raw("", html, format="html"))
 
 
 def setup(app):
@@ -145,6 +180,8 @@ def setup(app):
                               if "fonts.googleapis.com" not in name]
     # globs of the notebooks (and files) to serve, relative to the root
     app.add_config_value("run_in_browser_notebooks", [], "html")
+    # other editions served from this site: {folder: {root, toc, language}}
+    app.add_config_value("run_in_browser_editions", {}, "html")
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     app.connect("doctree-resolved", _add_run_link)

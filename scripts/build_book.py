@@ -3,6 +3,8 @@
 Usage::
 
     python scripts/build_book.py [--path-output DIR]     # default: the repository root
+    python scripts/build_book.py --stored-outputs ...    # print the outputs stored in the
+                                                         # notebooks, execute nothing
 
 1. the English edition: ``jupyter-book build . --all -W -n --keep-going`` into
    ``DIR/_build/html/`` (it executes every notebook, and serves JupyterLite with both
@@ -11,12 +13,17 @@ Usage::
    ``DIR/_build/zh_edition/``, without executing (its code cells and outputs are the English
    ones, tests/test_zh_edition.py), then copied to ``DIR/_build/html/zh/``.
 
+``--stored-outputs`` is what the tests build (tests/conftest.py): nbval has already re-run
+every notebook and compared its outputs with the stored ones, so executing them a third time
+would only cost minutes.
+
 Exits with the first failing build's status; both logs go to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -31,10 +38,28 @@ def jupyter_book() -> str:
     return str(found) if found.exists() else "jupyter-book"
 
 
-def build(out: Path) -> int:
+def stored_outputs_config() -> Path:
+    """A copy of _config.yml that executes no notebook, beside it (its paths are relative to
+    the root; a dot file, so no build reads it as a page)."""
+    text = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    marker = "execute_notebooks: force"
+    if marker not in text:
+        raise SystemExit(f"_config.yml has no '{marker}' to turn off")
+    path = ROOT / f".stored-outputs-{os.getpid()}.yml"
+    path.write_text(text.replace(marker, 'execute_notebooks: "off"'), encoding="utf-8")
+    return path
+
+
+def build(out: Path, stored_outputs: bool = False) -> int:
     out = out.resolve()
-    english = subprocess.run([jupyter_book(), "build", ".", *FLAGS, "--path-output", str(out)],
-                             cwd=ROOT)
+    config = stored_outputs_config() if stored_outputs else None
+    try:
+        english = subprocess.run(
+            [jupyter_book(), "build", ".", *FLAGS, "--path-output", str(out),
+             *(["--config", str(config)] if config else [])], cwd=ROOT)
+    finally:
+        if config:
+            config.unlink()
     if english.returncode != 0:
         return english.returncode
     zh_out = out / "_build" / "zh_edition"
@@ -55,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--path-output", type=Path, default=ROOT,
                         help="folder that gets _build/ (default: the repository root)")
-    return build(parser.parse_args(argv).path_output)
+    parser.add_argument("--stored-outputs", action="store_true",
+                        help="execute no notebook: build from the outputs stored in them")
+    args = parser.parse_args(argv)
+    return build(args.path_output, args.stored_outputs)
 
 
 if __name__ == "__main__":

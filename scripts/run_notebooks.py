@@ -4,6 +4,7 @@ Usage::
 
     python scripts/run_notebooks.py                 # every book/*.ipynb
     python scripts/run_notebooks.py book/ch1_*.ipynb
+    python scripts/run_notebooks.py --check --jobs 2   # re-run, compare, write nothing
 
 Each notebook runs in a fresh ``python3`` kernel with its own folder as the working
 directory, as nbval and jupyter-book run it. The saved file is made stable: no timing
@@ -14,6 +15,11 @@ Exits non-zero, naming the notebook and the cell, when a cell raises, when a cel
 anything to stderr (a warning or a log message), or when execution counts are not 1, 2, 3,
 ...; a notebook that fails is not written. Consecutive stream outputs are joined, so where the
 kernel happened to flush does not change the file.
+
+``--check`` writes nothing: it fails, naming the notebook and the first differing cell, when
+the re-run notebook is not byte for byte the file on disk (``make notebooks-stable``: a stored
+notebook must be exactly what one clean run saves). ``--jobs N`` runs N notebooks at a time
+(each in its own kernel process; the longest first).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -124,31 +131,61 @@ def check_and_clean(path: Path, nb: nbformat.NotebookNode) -> None:
         md["language_info"].pop("version", None)
 
 
-def run(path: Path) -> None:
+def first_difference(old: nbformat.NotebookNode, new: nbformat.NotebookNode) -> str:
+    """Where two versions of a notebook first differ, in words."""
+    if len(old.cells) != len(new.cells):
+        return f"{len(old.cells)} cells stored, {len(new.cells)} after the run"
+    for index, (a, b) in enumerate(zip(old.cells, new.cells)):
+        if a != b:
+            first = next((line for line in a.source.splitlines() if line.strip()), "")
+            return f"cell {index} ({first[:60]!r}) differs"
+    return "the notebook's metadata differs"
+
+
+def run(path: Path, check: bool = False) -> None:
     start = time.perf_counter()
     nb = execute(path)
     check_and_clean(path, nb)
     nbformat.validate(nb)
+    if check:
+        stored = path.read_text(encoding="utf-8")
+        fresh = nbformat.writes(nb)
+        if (fresh if fresh.endswith("\n") else fresh + "\n") != stored:
+            raise NotebookFailure(
+                f"{path}: a clean run does not reproduce the stored notebook: "
+                f"{first_difference(nbformat.reads(stored, as_version=4), nb)} "
+                "(run `make notebooks` and commit the result)")
+        print(f"same {path}  ({time.perf_counter() - start:.1f} s)", flush=True)
+        return
     nbformat.write(nb, path)
     print(f"ok   {path}  ({time.perf_counter() - start:.1f} s)", flush=True)
+
+
+def _run_one(path: Path, check: bool) -> str | None:
+    try:
+        run(path, check)
+    except NotebookFailure as exc:
+        print(f"FAIL {exc}", file=sys.stderr, flush=True)
+        return str(exc)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: book/*.ipynb")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; fail if a run does not reproduce the file")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at a time")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
-    failures = []
-    for path in paths:
-        path = path.resolve()
-        try:
-            run(path)
-        except NotebookFailure as exc:
-            failures.append(str(exc))
-            print(f"FAIL {exc}", file=sys.stderr, flush=True)
+    # the biggest first, so that the last one to finish is a short one
+    paths = sorted((p.resolve() for p in paths), key=lambda p: -p.stat().st_size)
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(_run_one, paths, [args.check] * len(paths)))
+    failures = [r for r in results if r]
     if failures:
         print(f"\n{len(failures)} of {len(paths)} notebook(s) failed", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from doubles import Square
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
@@ -24,28 +25,41 @@ JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
-    """Build both editions once: ``scripts/build_book.py`` (``jupyter-book build . --all -W -n
-    --keep-going``, then the same for book/zh into ``_build/html/zh``).
+    """Build both editions once: ``scripts/build_book.py --stored-outputs`` (``jupyter-book
+    build . --all -W -n --keep-going`` from the outputs stored in the notebooks, which nbval
+    checks; then the same for book/zh into ``_build/html/zh``).
 
     Returns ``(returncode, log, html_dir)``; the log is also kept as ``build.log`` beside
-    ``_build``. With ``BACKPROP_BUILT_BOOK`` set to a ``--path-output`` folder of an earlier
-    build (for working on the browser checks), that build is used and nothing is rebuilt."""
+    ``_build``. Under pytest-xdist the workers share one build: the first to get here builds
+    (holding a lock), the others wait and reuse it. With ``BACKPROP_BUILT_BOOK`` set to a
+    ``--path-output`` folder of an earlier build (for working on the browser checks), that
+    build is used and nothing is rebuilt."""
     reuse = os.environ.get("BACKPROP_BUILT_BOOK")
     if reuse:
         out = Path(reuse)
         return 0, (out / "build.log").read_text(encoding="utf-8"), out / "_build" / "html"
     assert JUPYTER_BOOK.exists(), f"{JUPYTER_BOOK} not found: install requirements.txt"
-    out = tmp_path_factory.mktemp("book")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--path-output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log, encoding="utf-8")
-    return proc.returncode, log, out / "_build" / "html"
+    # the session's folder, shared by the xdist workers (each has its own basetemp below it)
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    out = shared / "book"
+    done = out / "returncode"
+    with FileLock(str(shared / "book.lock")):
+        if not done.exists():
+            out.mkdir(exist_ok=True)
+            proc = subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--stored-outputs",
+                 "--path-output", str(out)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+            (out / "build.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+            done.write_text(str(proc.returncode), encoding="utf-8")
+    log = (out / "build.log").read_text(encoding="utf-8")
+    return int(done.read_text(encoding="utf-8")), log, out / "_build" / "html"
 
 
 #: Headless Chromium as the browser checks start it: no window, no calls home of its own.

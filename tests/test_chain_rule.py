@@ -107,6 +107,6 @@ def test_backward_derivation_names_contributions_and_states_their_sum():
     f.backward()
     steps = bp.backward_derivation(f).steps
     assert [note for _, _, note in steps] == [
-        "contribution 1 of 2: ok", "contribution 2 of 2: ok", "sum of 2 contributions: ok"]
+        "contribution 1/2: ok", "contribution 2/2: ok", "contributions summed: ok"]
     assert r"\Big|" in steps[0][0] and r"\Big|" not in steps[2][0]
     assert steps[2][1] == "3 + 3 = 6"

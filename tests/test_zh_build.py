@@ -118,3 +118,35 @@ def test_search_page_finds_a_chinese_term(built_book, chromium, tmp_path_factory
             browser.close()
         trap.close()
     assert any("ch7_deep_networks" in link for link in links), links
+
+
+def test_chinese_notebook_runs_in_browser_lite(built_book, chromium, tmp_path_factory):
+    """A reader of the Chinese chapter 1 follows the link under its title: JupyterLite opens
+    the Chinese notebook from the same build, with no network, and every cell runs (the
+    stored outputs cleared first, so what is read was computed in the browser)."""
+    from test_browser_lite import cell_text, run_all_cells
+
+    html = built_book[2]
+    trap = TrapProxy()
+    browser = None
+    try:
+        with serve(html, []) as url:
+            browser = Browser(chromium, tmp_path_factory.mktemp("chromium-lite-zh"), trap.port)
+            browser.call("Page.navigate", url=f"{url}/zh/ch1_computation_graph.html")
+            href = browser.wait_for(
+                "(document.querySelector('p.run-in-browser a') || {}).href", 60,
+                "the run-in-browser link of the Chinese chapter 1")
+            assert href.endswith("/lite/notebooks/index.html?path=zh/ch1_computation_graph.ipynb")
+            state = run_all_cells(browser, href, "zh/ch1_computation_graph.ipynb")
+            title = browser.js("window.jupyterapp.shell.currentWidget.content.widgets[0]"
+                               ".model.sharedModel.getSource()")
+    finally:
+        if browser is not None:
+            browser.close()
+        trap.close()
+    assert state["kernel"].startswith("python:"), state["kernel"]
+    errors = [cell_text(out) for out in state["outputs"]
+              if any(o["output_type"] == "error" for o in out)]
+    assert not errors, "cells failed in the browser:\n" + "\n".join(errors)
+    assert "total price: 220.0" in "\n".join(cell_text(out) for out in state["outputs"])
+    assert "计算图" in title, title

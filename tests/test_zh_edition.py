@@ -237,11 +237,21 @@ def prose(text: str) -> str:
 
 
 def avoided_terms(text: str) -> list[str]:
+    """Other renderings the text uses. An occurrence inside one of the book's own terms is
+    not one (残差, to avoid for the error term, inside 残差连接, the residual connection)."""
     found = []
     plain = prose(text)
-    for english, term, others in glossary():
+    rows = glossary()
+    for english, term, others in rows:
         for other in others:
-            if other in plain and other not in term:
+            if other in term:
+                continue
+            hosts = [t for _, book_term, _ in rows for t in re.split(r"[、，]", book_term)
+                     if other in t and t != other]
+            spans = [range(m.start(), m.end()) for h in hosts
+                     for m in re.finditer(re.escape(h), plain)]
+            if any(not any(m.start() in s and m.end() - 1 in s for s in spans)
+                   for m in re.finditer(re.escape(other), plain)):
                 found.append(f"{other} (use {term}, for {english})")
     return found
 
@@ -257,4 +267,7 @@ def test_glossary_check_catches_another_rendering():
     assert avoided_terms("我们用批量归一化。") == [
         "批量归一化 (use 批归一化, for batch normalisation)"]
     assert avoided_terms("我们用批归一化（也称批量归一化，batch normalization）。") == []
+    assert avoided_terms("残差连接让梯度绕过模块。") == []
+    assert avoided_terms("残差连接之外，残差也出现了。") == [
+        "残差 (use 误差项, for error term, delta)"]
     assert len(glossary()) > 90

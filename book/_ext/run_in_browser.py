@@ -9,8 +9,9 @@ The notebooks JupyterLite serves are those ``run_in_browser_notebooks`` lists
 (globs, relative to the book's root), as ``scripts/lite_notebooks.py``
 rewrites them: their MyST (roles, numbered equations, exercises and solutions)
 made to read as the HTML book reads. The copies go to
-``_build/lite_notebooks/`` at the start of the build; this extension points
-``jupyterlite_contents`` there.
+``_build/lite_notebooks/`` (other editions' in subfolders, ``zh/``) at the
+start of the build; this extension makes that folder JupyterLite's content
+folder.
 """
 
 from __future__ import annotations
@@ -46,8 +47,14 @@ def _config_inited(app, config) -> None:
     lite_dir = Path(app.outdir).parent / "jupyterlite"
     config.jupyterlite_dir = str(lite_dir)
     config.jupyterlite_config = str(lite_dir / "jupyter_lite_config.json")
-    # JupyterLite serves the rewritten copies, never the MyST sources
-    config.jupyterlite_contents = [str(_served_dir(app) / "*")]
+    # JupyterLite serves the rewritten copies, never the MyST sources: the
+    # folder they are written to is the site's content folder, so its
+    # subfolders (zh/) keep their names. (A folder in jupyterlite_contents
+    # would be copied to <source>/_contents, which jupyterlite-sphinx 0.23
+    # then does not pass to JupyterLite.) An absolute path: jupyterlite-sphinx
+    # joins it to the source folder.
+    config.jupyterlite_contents = []
+    config.jupyterlite_content_dir = str(_served_dir(app))
 
 
 def _serve_notebooks(app) -> tuple[int, list[Path]]:
@@ -182,7 +189,8 @@ def setup(app):
     app.add_config_value("run_in_browser_notebooks", [], "html")
     # other editions served from this site: {folder: {root, toc, language}}
     app.add_config_value("run_in_browser_editions", {}, "html")
-    app.connect("config-inited", _config_inited)
+    # before jupyterlite-sphinx empties and creates its content folder
+    app.connect("config-inited", _config_inited, priority=100)
     app.connect("builder-inited", _builder_inited)
     app.connect("doctree-resolved", _add_run_link)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -34,12 +34,12 @@ import inspect
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import sympy as sp
 
 from ..engine.node import Node
-from .derivation import _as_scalar_expr, _flat, symbols_like
+from .derivation import symbols_like
 from .gradcheck import DEFAULT_H, network_gradcheck, numerical_gradient
 from .report import DEFAULT_TOL, Comparison, Report, rel_error, worst_entry
+from .symbolic import exact_gradients
 
 #: Two gradients are "the same" for a diagnosis when they agree to this relative error: far
 #: above the finite-difference noise (~1e-9), far below any real mistake.
@@ -408,13 +408,7 @@ def _symbolic_form(runner) -> Callable | None:
 def _check_symbolic(report, sym, values, dout, grads, names, runner, m, tol) -> None:
     try:
         syms = [symbols_like(f"s{i}", np.shape(v)) for i, v in enumerate(values)]
-        expr = _as_scalar_expr(np.asarray(sym(*syms), dtype=object), np.asarray(dout))
-        flat_syms = [s for x in syms for s in _flat(x)]
-        flat_vals = [float(v) for a in values for v in np.asarray(a, dtype=float).reshape(-1)]
-        exact = []
-        for x, a in zip(syms, values):
-            f = sp.lambdify(flat_syms, [sp.diff(expr, s) for s in _flat(x)], "numpy")
-            exact.append(np.asarray(f(*flat_vals), dtype=np.float64).reshape(np.shape(a)))
+        exact = exact_gradients(sym(*syms), np.asarray(dout), syms, values)
     except (NotImplementedError, TypeError, ValueError, AttributeError) as exc:
         report.add(Comparison("symbolic", SYMPY, None, tol, ok=False,
                               note=f"the symbolic form could not be differentiated: {exc}"))

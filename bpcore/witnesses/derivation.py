@@ -164,12 +164,12 @@ def backward_derivation(root, fmt: str = "{:.4g}", output: str = "L") -> Derivat
             seen = parts.setdefault(id(p), [])
             seen.append(down)
             d.add(rf"{grad}\Big|_{{\text{{via }} {v.node.symbol}}}", product,
-                  f"contribution {len(seen)} of {n_uses}: {ok}")
+                  f"contribution {len(seen)}/{n_uses}: {ok}")
             if len(seen) == n_uses:  # every use visited: the gradient is their sum
                 total = " + ".join(_signed(c, fmt) for c in seen)
                 ok = "ok" if _close(sum(seen), p.grad) else "MISMATCH with backprop"
                 d.add(grad, rf"{total} = {fmt.format(sum(seen))}",
-                      f"sum of {n_uses} contributions: {ok}")
+                      f"contributions summed: {ok}")
     return d
 
 

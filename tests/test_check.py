@@ -404,3 +404,13 @@ def test_n_grad_makes_trailing_inputs_constants():
     # without n_grad, t is an input too, and one gradient is missing
     assert "backward returned 1 gradient(s), expected 2" in notes(
         bp.check((loss_forward, loss_backward), z, t))
+
+
+def test_a_single_number_is_off_by_a_factor_only_when_the_factor_has_a_name():
+    """Any two numbers are multiples of each other: a one-entry gradient that is wrong is
+    not "off by a constant factor of about 0.6", but a factor 2 is still named."""
+    from bpcore.witnesses.check import diagnose
+
+    assert "factor" not in diagnose(np.array(0.3), np.array(0.5), "x")
+    assert diagnose(np.array(1.0), np.array(0.5), "x") == "twice the true gradient (a factor 2)"
+    assert "about 0.6" in diagnose(np.array([0.3, 0.6]), np.array([0.5, 1.0]), "x")

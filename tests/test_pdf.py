@@ -311,7 +311,7 @@ GATED = re.compile(r"^(`{3,}|:{3,})\{solution-start\}.*?^\1\s*$(?P<body>.*?)"
 
 def solution_phrases(path: Path) -> list[str]:
     """For each solution in a source file, a run of eight plain words of its text ("" if
-    it has no run of five)."""
+    it has no run of five), not next to a formula."""
     phrases = []
     text = markdown_of(path)
     for m in sorted([*SOLUTION.finditer(text), *GATED.finditer(text)], key=lambda m: m.start()):
@@ -320,6 +320,9 @@ def solution_phrases(path: Path) -> list[str]:
         runs = re.split(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|\[[^\]]*\]\([^)]*\)|[*_()\[\]]|\n\s*\n",
                         body)
         words = max((r.split() for r in runs), key=len, default=[])
+        # the words next to an inline formula can be moved by pdftotext (a stacked fraction
+        # puts its neighbour on another line), so a long run loses its first word
+        words = words[1:] if len(words) >= 10 else words
         phrases.append(" ".join(words[:8]) if len(words) >= 5 else "")
     return phrases
 

@@ -142,3 +142,27 @@ def test_a_layer_built_on_any_registered_node_works_in_a_network(node, inputs):
 def test_the_cases_cover_the_kinds_of_node():
     names = {p.id.split("-")[0] for p in _node_layer_cases()}
     assert {"Affine", "LayerBlock", "BatchNorm", "Dropout", "Sigmoid", "MulNode"} <= names
+
+
+def test_check_your_own_backward_runs_as_written(tmp_path):
+    """The README's bp.check example prints False and names the mistake; the command line
+    it describes says the same and exits 1."""
+    import subprocess
+    import sys
+
+    (block,) = readme_blocks("Check your own backward")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme_check"})
+    printed = out.getvalue()
+    assert printed.splitlines()[0] == "False"
+    assert "x: swapped: this is the gradient of y, not of x" in printed
+    assert "y: swapped: this is the gradient of x, not of y" in printed
+
+    script = tmp_path / "my_mul.py"
+    script.write_text(block, encoding="utf-8")
+    bpcore = Path(sys.executable).with_name("bpcore")
+    proc = subprocess.run([str(bpcore), "check", "my_mul.py:MyMul", "--against", "MulNode"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "x: swapped: this is the gradient of y, not of x" in proc.stdout

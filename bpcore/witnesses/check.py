@@ -77,8 +77,11 @@ def diagnose(got, expected: np.ndarray, name: str, others: dict[str, np.ndarray]
         if np.shape(oe) == g.shape and _same(g, oe) and not _same(g, e):
             return f"swapped: this is the gradient of {other}, not of {name}"
     factor = _factor(g, e)
-    if factor is not None:
-        return _factor_diagnosis(factor, m)
+    # any two numbers are multiples of each other: for a single entry only a factor with a
+    # name (m, 1/m, 2, 1/2, -1) says something
+    text = _factor_diagnosis(factor, m, named_only=g.size < 2) if factor is not None else ""
+    if text:
+        return text
     if not np.any(g) and np.any(e):
         return "all zero: no gradient reached this input"
     return _entries_diagnosis(g, e)
@@ -113,7 +116,7 @@ def _factor(g: np.ndarray, e: np.ndarray) -> float | None:
     return c
 
 
-def _factor_diagnosis(c: float, m: int | None) -> str:
+def _factor_diagnosis(c: float, m: int | None, named_only: bool = False) -> str:
     def near(x: float) -> bool:
         return abs(c - x) <= SAME * max(1.0, abs(x))
 
@@ -129,7 +132,7 @@ def _factor_diagnosis(c: float, m: int | None) -> str:
     for value, text in named.items():
         if near(value):
             return text
-    return f"off by a constant factor of about {c:.3g}"
+    return "" if named_only else f"off by a constant factor of about {c:.3g}"
 
 
 def _entries_diagnosis(g: np.ndarray, e: np.ndarray) -> str:

@@ -2,7 +2,7 @@
 #   make book       build the HTML book into _build/html, the Chinese edition into _build/html/zh
 #                   (warnings are errors)
 #   make test       ruff + pytest (unit tests, nbval over book/*.ipynb, book build + browser check)
-#   make test-portable  nbval under four OpenBLAS kernels and with numpy's SIMD loops off
+#   make test-portable  nbval under the other OpenBLAS kernels and with numpy's SIMD loops off
 #   make notebooks  re-execute every notebook top to bottom and save it with outputs
 #   make notebooks-stable  re-run every notebook and check it reproduces the stored file exactly
 #   make pdf        the PDF editions into _build/pdf/ (xelatex; see "PDF editions" below)

@@ -9,9 +9,11 @@ Chromium (Debian package ``chromium``): without it they are skipped locally, and
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -23,6 +25,49 @@ ROOT = Path(__file__).resolve().parent.parent
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
+BUILD_TIMEOUT = 1800  # s
+#: The test files that open the built book: when a session will run one of them under
+#: pytest-xdist, the controller starts the build at once (pytest_sessionstart), so the workers
+#: run other tests meanwhile instead of one of them building while the other waits.
+BOOK_TESTS = {"test_book_build.py", "test_console.py", "test_zh_build.py",
+              "test_browser_lite.py"}
+
+
+def _book_folder(basetemp: Path) -> Path:
+    return basetemp / "book"
+
+
+def _build_command(out: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--stored-outputs",
+            "--path-output", str(out)]
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if (os.environ.get("BACKPROP_BUILT_BOOK") or os.environ.get("PYTEST_XDIST_WORKER")
+            or not getattr(config.option, "numprocesses", None)):
+        return
+    selected = [Path(str(a).split("::")[0]).resolve() for a in config.args]
+    if not any(p in (ROOT, ROOT / "tests") or p.name in BOOK_TESTS for p in selected):
+        return
+    out = _book_folder(config._tmp_path_factory.getbasetemp())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "started").write_text("", encoding="utf-8")
+    # the log and the exit status land in the files the fixture reads
+    script = (f'"$@" > {shlex.quote(str(out / "build.log"))} 2>&1; '
+              f'echo $? > {shlex.quote(str(out / "returncode.tmp"))}; '
+              f'mv {shlex.quote(str(out / "returncode.tmp"))} '
+              f'{shlex.quote(str(out / "returncode"))}')
+    config._backprop_book = subprocess.Popen(["sh", "-c", script, "build", *_build_command(out)],
+                                             cwd=ROOT)
+
+
+def pytest_sessionfinish(session):
+    proc = getattr(session.config, "_backprop_book", None)
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
     """Build both editions once: ``scripts/build_book.py --stored-outputs`` (``jupyter-book
@@ -30,10 +75,11 @@ def built_book(tmp_path_factory):
     checks; then the same for book/zh into ``_build/html/zh``).
 
     Returns ``(returncode, log, html_dir)``; the log is also kept as ``build.log`` beside
-    ``_build``. Under pytest-xdist the workers share one build: the first to get here builds
-    (holding a lock), the others wait and reuse it. With ``BACKPROP_BUILT_BOOK`` set to a
-    ``--path-output`` folder of an earlier build (for working on the browser checks), that
-    build is used and nothing is rebuilt."""
+    ``_build``. Under pytest-xdist the workers share one build, started by the controller
+    when the session begins (or else by the first worker to get here, holding a lock); the
+    others wait for it. With ``BACKPROP_BUILT_BOOK`` set to a ``--path-output`` folder of an
+    earlier build (for working on the browser checks), that build is used and nothing is
+    rebuilt."""
     reuse = os.environ.get("BACKPROP_BUILT_BOOK")
     if reuse:
         out = Path(reuse)
@@ -43,23 +89,22 @@ def built_book(tmp_path_factory):
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    out = shared / "book"
+    out = _book_folder(shared)
     done = out / "returncode"
     with FileLock(str(shared / "book.lock")):
-        if not done.exists():
+        if (out / "started").exists():  # the controller's build: wait for it
+            deadline = time.monotonic() + BUILD_TIMEOUT
+            while not done.exists():
+                assert time.monotonic() < deadline, f"the book build did not end: {out}"
+                time.sleep(1)
+        elif not done.exists():
             out.mkdir(exist_ok=True)
-            proc = subprocess.run(
-                [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--stored-outputs",
-                 "--path-output", str(out)],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=1800,
-            )
+            proc = subprocess.run(_build_command(out), cwd=ROOT, capture_output=True,
+                                  text=True, timeout=BUILD_TIMEOUT)
             (out / "build.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
             done.write_text(str(proc.returncode), encoding="utf-8")
     log = (out / "build.log").read_text(encoding="utf-8")
-    return int(done.read_text(encoding="utf-8")), log, out / "_build" / "html"
+    return int(done.read_text(encoding="utf-8").strip()), log, out / "_build" / "html"
 
 
 #: Headless Chromium as the browser checks start it: no window, no calls home of its own.

@@ -211,11 +211,34 @@ EDITIONS = editions()
 IDS = [e.name for e in EDITIONS]
 
 
+def _opened(ed: Edition, built_pdfs: Path):
+    pdf = built_pdfs / f"{ed.name}.pdf"
+    assert pdf.is_file(), f"make pdf did not write {pdf.name}"
+    return ed, pdf, built_pdfs / ed.name / "_build" / "latex"
+
+
 @pytest.fixture(params=EDITIONS, ids=IDS)
 def edition(request, built_pdfs):
-    pdf = built_pdfs / f"{request.param.name}.pdf"
-    assert pdf.is_file(), f"make pdf did not write {pdf.name}"
-    return request.param, pdf, built_pdfs / request.param.name / "_build" / "latex"
+    return _opened(request.param, built_pdfs)
+
+
+ENGLISH = [e for e in EDITIONS if not e.chinese]
+CHINESE = [e for e in EDITIONS if e.chinese]
+
+
+@pytest.fixture(params=ENGLISH, ids=[e.name for e in ENGLISH])
+def english(request, built_pdfs):
+    """The English edition only (its checks say nothing about the Chinese one)."""
+    return _opened(request.param, built_pdfs)
+
+
+@pytest.fixture(params=CHINESE, ids=[e.name for e in CHINESE])
+def chinese(request, built_pdfs):
+    return _opened(request.param, built_pdfs)
+
+
+def test_both_editions_are_printed():
+    assert len(ENGLISH) == 1 and len(CHINESE) == 1, [e.name for e in EDITIONS]
 
 
 # --------------------------------------------------------------------------- checks
@@ -269,10 +292,8 @@ def test_every_chapter_title_in_order(edition):
                          f"(titles in the order of {ed.toc.name}: {titles}): {missing}")
 
 
-def test_chinese_edition_is_chinese(edition):
-    ed, pdf, _ = edition
-    if not ed.chinese:
-        pytest.skip(f"{ed.name} is not the Chinese edition")
+def test_chinese_edition_is_chinese(chinese):
+    ed, pdf, _ = chinese
     assert "反向传播" in normalise("".join(pdf_text(pdf)))
 
 
@@ -287,15 +308,8 @@ def glossary_terms() -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def english(edition):
-    ed, pdf, latex = edition
-    if ed.chinese:
-        pytest.skip(f"{ed.name}: a check of the English edition")
-    return ed, pdf, latex
-
-
-def test_glossary_chinese_terms_in_english_pdf(edition):
-    _, pdf, _ = english(edition)
+def test_glossary_chinese_terms_in_english_pdf(english):
+    _, pdf, _ = english
     terms = glossary_terms()
     assert len(terms) > 20, f"found only {terms} in book/glossary.md"
     text = normalise("".join(pdf_text(pdf)))
@@ -327,9 +341,9 @@ def solution_phrases(path: Path) -> list[str]:
     return phrases
 
 
-def test_every_solution_is_printed(edition):
+def test_every_solution_is_printed(english):
     """Solutions are dropdowns in the HTML book; in the PDF every one is printed."""
-    ed, pdf, _ = english(edition)
+    ed, pdf, _ = english
     text = "".join(pdf_text(pdf))
     phrases = [(path, p) for path in toc_files(ed.toc) for p in solution_phrases(path)]
     assert len(phrases) > 10, "no solutions found in the book's sources"

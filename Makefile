@@ -2,7 +2,7 @@
 #   make book       build the HTML book into _build/html, the Chinese edition into _build/html/zh
 #                   (warnings are errors)
 #   make test       ruff + pytest (unit tests, nbval over book/*.ipynb, book build + browser check)
-#   make test-portable  nbval under the other OpenBLAS kernels and with numpy's SIMD loops off
+#   make test-portable  nbval under OpenBLAS's Prescott kernel and with numpy's SIMD loops off
 #   make notebooks  re-execute every notebook top to bottom and save it with outputs
 #   make notebooks-stable  re-run every notebook and check it reproduces the stored file exactly
 #   make pdf        the PDF editions into _build/pdf/ (xelatex; see "PDF editions" below)
@@ -65,8 +65,8 @@ notebooks-stable: $(STAMP) data
 	@echo "make notebooks is stable: a clean run reproduces every stored notebook"
 
 # ---- PDF editions ----------------------------------------------------------------------
-# make pdf builds _build/pdf/backprop-verified.pdf and, once book/zh/_config.yml and
-# book/zh/_toc.yml exist, _build/pdf/backprop-verified-zh.pdf. For each edition:
+# make pdf builds _build/pdf/backprop-verified.pdf and _build/pdf/backprop-verified-zh.pdf,
+# the two side by side (one core each; each one's output is printed when it ends). For each:
 #   1. book/_ext/pdf_edition.py writes _build/pdf/<name>/_config.yml: the edition's
 #      _config.yml with execute_notebooks: off, so the PDF prints the outputs STORED in the
 #      notebooks (the HTML build re-executes them; `make test` checks the stored outputs), and
@@ -89,21 +89,30 @@ pdf: $(STAMP)
 	@for tool in $(PDF_TOOLS); do command -v $$tool >/dev/null || { \
 	    echo "make pdf: $$tool not found; install the Debian packages in README.md (PDF editions)" >&2; \
 	    exit 1; }; done
-	@set -e; $(BIN)/python book/_ext/pdf_edition.py editions | while read -r name config toc; do \
-	    echo "=== PDF edition $$name ($$config, $$toc)"; \
-	    src=$$($(BIN)/python book/_ext/pdf_edition.py config $$name $$config $$toc $(PDF_DIR)/$$name); \
-	    $(BIN)/jupyter-book build $$src --builder latex --config $(PDF_DIR)/$$name/_config.yml \
-	        --toc $(CURDIR)/$$toc --path-output $(PDF_DIR)/$$name $(JB_FLAGS); \
-	    $(MAKE) --no-print-directory -C $(PDF_DIR)/$$name/_build/latex $$name.pdf \
-	        LATEXOPTS="$(LATEXMKOPTS)" LATEXMKOPTS="-silent" >/dev/null || { \
-	        echo "xelatex failed; the log: $(PDF_DIR)/$$name/_build/latex/$$name.log" >&2; \
-	        grep -A3 '^[^ ]*:[0-9]*: \|^!' $(PDF_DIR)/$$name/_build/latex/$$name.log | head -30 >&2; \
-	        exit 1; }; \
-	    cp $(PDF_DIR)/$$name/_build/latex/$$name.pdf $(PDF_DIR)/$$name.pdf; \
-	    if [ -n "$(PDF_HTML)" ] && [ -d "$(PDF_HTML)" ]; then \
-	        mkdir -p $(PDF_HTML)/pdf && cp $(PDF_DIR)/$$name.pdf $(PDF_HTML)/pdf/; fi; \
-	    echo "PDF built: $(PDF_DIR)/$$name.pdf"; \
-	done
+	@mkdir -p $(PDF_DIR); $(BIN)/python book/_ext/pdf_edition.py editions | { \
+	    pids=""; \
+	    while read -r name config toc; do \
+	        ( set -e; \
+	          echo "=== PDF edition $$name ($$config, $$toc)"; \
+	          src=$$($(BIN)/python book/_ext/pdf_edition.py config $$name $$config $$toc $(PDF_DIR)/$$name); \
+	          $(BIN)/jupyter-book build $$src --builder latex --config $(PDF_DIR)/$$name/_config.yml \
+	              --toc $(CURDIR)/$$toc --path-output $(PDF_DIR)/$$name $(JB_FLAGS); \
+	          $(MAKE) --no-print-directory -C $(PDF_DIR)/$$name/_build/latex $$name.pdf \
+	              LATEXOPTS="$(LATEXMKOPTS)" LATEXMKOPTS="-silent" >/dev/null || { \
+	              echo "xelatex failed; the log: $(PDF_DIR)/$$name/_build/latex/$$name.log"; \
+	              grep -A3 '^[^ ]*:[0-9]*: \|^!' $(PDF_DIR)/$$name/_build/latex/$$name.log | head -30; \
+	              exit 1; }; \
+	          cp $(PDF_DIR)/$$name/_build/latex/$$name.pdf $(PDF_DIR)/$$name.pdf; \
+	          if [ -n "$(PDF_HTML)" ] && [ -d "$(PDF_HTML)" ]; then \
+	              mkdir -p $(PDF_HTML)/pdf && cp $(PDF_DIR)/$$name.pdf $(PDF_HTML)/pdf/; fi; \
+	          echo "PDF built: $(PDF_DIR)/$$name.pdf" ) > $(PDF_DIR)/$$name.make.log 2>&1 & \
+	        pids="$$pids $$!:$$name"; \
+	    done; \
+	    failed=0; \
+	    for job in $$pids; do \
+	        wait $${job%%:*} || failed=1; cat $(PDF_DIR)/$${job#*:}.make.log; \
+	    done; \
+	    exit $$failed; }
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Notebook outputs must be the same on every CPU. nbval re-runs every notebook and compares its
-# outputs with the stored ones, here once per OpenBLAS kernel other than the CPU's own (which
-# `make test` runs) (each sums in its own order, so the
-# last bits of a matrix product differ) with one thread, and once with numpy's wide SIMD loops
-# turned off. A stored number at the level of rounding noise fails at least one of these runs.
-# The runs are single-threaded, so two go at a time (the machines here have 2 cores).
+# outputs with the stored ones: `make test` under the OpenBLAS kernel this CPU gets, and here
+# under OpenBLAS's oldest kernel, Prescott (SSE3, no FMA: it sums in another order, so the last
+# bits of a matrix product differ), and with numpy's wide SIMD loops turned off, one thread
+# each. A stored number at the level of rounding noise fails at least one of these runs. The
+# two runs go side by side (the machines here have 2 cores).
 #
 # Usage: scripts/test_portable.sh [python]   (make test-portable calls it with .venv's python)
 set -uo pipefail
@@ -28,7 +28,8 @@ print(next((i.get("architecture") or "" for i in t() if i.get("internal_api") ==
 
 # name|environment, one configuration per line
 configs=()
-for kernel in Prescott Haswell SkylakeX Zen; do
+# Prescott is the oldest kernel (SSE3, no FMA): its sums differ most from a current CPU's.
+for kernel in Prescott; do
     need=$(needs "$kernel")
     if [ -n "$need" ] && ! grep -qw "$need" <<<"$flags"; then
         echo "=== OPENBLAS_CORETYPE=$kernel: not run, this CPU has no $need"
@@ -74,8 +75,8 @@ if [ ${#failed[@]} -gt 0 ]; then
     echo "portable check FAILED under: ${failed[*]}"
     exit 1
 fi
-if [ ${#configs[@]} -lt 3 ]; then
-    echo "portable check ran under only ${#configs[@]} configurations (need at least 3)" >&2
+if [ ${#configs[@]} -lt 2 ]; then
+    echo "portable check ran under only ${#configs[@]} configurations (need 2)" >&2
     exit 1
 fi
 echo "portable check passed under ${#configs[@]} configurations (and ${native:-the native kernel} in make test)"

@@ -23,6 +23,7 @@ What is checked, for every edition (English, and Chinese once ``book/zh`` has it
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -200,8 +201,9 @@ def built_pdfs(tmp_path_factory) -> Path:
     return folder
 
 
+@functools.lru_cache(maxsize=4)
 def pdf_text(pdf: Path) -> list[str]:
-    """The text of each page (``pdftotext``)."""
+    """The text of each page (``pdftotext``), once per PDF."""
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
                          text=True, check=True).stdout
     return out.split("\f")

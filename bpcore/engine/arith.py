@@ -175,6 +175,7 @@ class PowNode(Elementwise):
 
     @property
     def symbol(self) -> str:  # type: ignore[override]
+        """The node's label in graph figures: ``**c``."""
         c = int(self.c) if self.c.is_integer() else self.c
         return f"**{c}"
 
